@@ -1,0 +1,1 @@
+"""Activities: the only code that touches agencies, MongoDB and the clock."""

@@ -1,0 +1,67 @@
+"""Calls agencies over HTTP with an idempotency key, sorting their answers into retryable or not.
+
+Transient trouble (timeouts, refused connections, 5xx, 408, 429) retries with the step's
+backoff; any other 4xx is the agency's decision and is final.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field, JsonValue
+
+from orchestrator.errors import AgencyError
+
+_RETRYABLE_4XX = frozenset({408, 425, 429})
+
+
+class AgencyRequest(BaseModel):
+    case_id: str
+    step_id: str
+    subject: str = Field(description="the citizen's id at the agency")
+    fields: dict[str, JsonValue] = Field(default_factory=dict)
+    compensates: str | None = Field(default=None, description="idempotency key of the action undone")
+
+
+class AgencyReply(BaseModel):
+    reference: str
+    status: str = "done"
+    output: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class AgencyClient:
+    def __init__(self, http: httpx.AsyncClient, base_urls: dict[str, str], default_base_url: str) -> None:
+        self._http = http
+        self._base_urls = base_urls
+        self._default = default_base_url
+
+    def url(self, agency: str, action: str) -> str:
+        base = self._base_urls.get(agency, self._default).rstrip("/")
+        return f"{base}/agencies/{agency}/actions/{action}"
+
+    async def call(self, agency: str, action: str, key: str, request: AgencyRequest) -> AgencyReply:
+        try:
+            response = await self._http.post(
+                self.url(agency, action),
+                json=request.model_dump(mode="json"),
+                headers={"Idempotency-Key": key},
+            )
+        except httpx.TransportError as exc:
+            raise AgencyError(agency, 0, f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        if response.is_success:
+            return AgencyReply.model_validate(response.json())
+        status = response.status_code
+        retryable = status >= 500 or status in _RETRYABLE_4XX
+        raise AgencyError(agency, status, _reason(response), retryable=retryable)
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        detail = body.get("detail", body)
+        return str(detail)[:300]
+    return str(body)[:300]

@@ -1,0 +1,163 @@
+"""The two activities every step runs: do the agency action, or undo it.
+
+Each finished attempt writes the case read model once (status, attempts, what was shared, a
+timeline entry), inside the activity that did the work, so progress costs no extra activity.
+The idempotency key is derived from case and step, stable across retries and worker restarts,
+so an agency that already acted on it answers with the same record.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.agency_client import AgencyClient, AgencyRequest
+from orchestrator.case_store import CaseStore
+from orchestrator.cases import StepStatus, TimelineEntry
+from orchestrator.contracts import CaseOutcome, CompensationRequest, StepRequest, StepResult
+from orchestrator.errors import AgencyError
+from orchestrator.vault import CaseDataStore
+
+log = structlog.get_logger(__name__)
+
+AGENCY_REJECTED = "AgencyRejected"
+
+
+def step_key(case_id: str, step_id: str) -> str:
+    return f"{case_id}:{step_id}"
+
+
+class StepActivities:
+    def __init__(self, cases: CaseStore, vault: CaseDataStore, agencies: AgencyClient) -> None:
+        self._cases = cases
+        self._vault = vault
+        self._agencies = agencies
+
+    @activity.defn(name="run_step")
+    async def run_step(self, req: StepRequest) -> StepResult:
+        info = activity.info()
+        structlog.contextvars.bind_contextvars(
+            case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
+        )
+        started = _started_at()
+        fields = await self._vault.fields(req.case_id, req.inputs)
+        key = step_key(req.case_id, req.step_id)
+        request = AgencyRequest(
+            case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, fields=fields
+        )
+        try:
+            reply = await self._agencies.call(req.agency, req.action, key, request)
+        except AgencyError as exc:
+            await self._record_failure(
+                req.case_id, req.step_id, req.events, exc, req.maximum_attempts, started
+            )
+            raise _as_application_error(exc) from exc
+        log.info("step_succeeded", agency=req.agency, action=req.action, attempt=info.attempt)
+        events = [
+            *req.events,
+            *_started(req.step_id, started),
+            _entry("step_succeeded", req.step_id, f"{req.agency} ref {reply.reference}"),
+        ]
+        await self._cases.record_step(
+            req.case_id,
+            req.step_id,
+            {
+                "status": StepStatus.succeeded.value,
+                "attempts": info.attempt,
+                "error": None,
+                "reference": reply.reference,
+                "shared_fields": sorted(fields),
+                "started_at": started,
+                "finished_at": _now(),
+            },
+            events,
+        )
+        return StepResult(reference=reply.reference, output=reply.output)
+
+    @activity.defn(name="compensate_step")
+    async def compensate_step(self, req: CompensationRequest) -> StepResult:
+        info = activity.info()
+        structlog.contextvars.bind_contextvars(
+            case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
+        )
+        original = step_key(req.case_id, req.step_id)
+        request = AgencyRequest(
+            case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, compensates=original
+        )
+        try:
+            reply = await self._agencies.call(req.agency, req.action, f"{original}:compensate", request)
+        except AgencyError as exc:
+            await self._cases.record_step(
+                req.case_id,
+                req.step_id,
+                {"error": f"compensation: {exc}"},
+                [*req.events, _entry("compensation_attempt_failed", req.step_id, str(exc))],
+            )
+            raise _as_application_error(exc) from exc
+        log.info("step_compensated", agency=req.agency, action=req.action, attempt=info.attempt)
+        await self._cases.record_step(
+            req.case_id,
+            req.step_id,
+            {"status": StepStatus.compensated.value, "finished_at": _now()},
+            [*req.events, _entry("step_compensated", req.step_id, f"{req.agency}.{req.action}")],
+        )
+        return StepResult(reference=reply.reference, output=reply.output)
+
+    @activity.defn(name="record_outcome")
+    async def record_outcome(self, outcome: CaseOutcome) -> None:
+        """The workflow's final word; overwrites steps so the read model matches it exactly."""
+        await self._cases.record_outcome(outcome.case_id, outcome.status, outcome.steps, outcome.events)
+
+    async def _record_failure(
+        self,
+        case_id: str,
+        step_id: str,
+        events: list[TimelineEntry],
+        exc: AgencyError,
+        maximum_attempts: int,
+        started: datetime,
+    ) -> None:
+        attempt = activity.info().attempt
+        final = not exc.retryable or attempt >= maximum_attempts
+        changes: dict[str, Any] = {
+            "status": (StepStatus.failed if final else StepStatus.running).value,
+            "attempts": attempt,
+            "error": str(exc),
+            "started_at": started,
+        }
+        event = "step_failed" if final else "step_attempt_failed"
+        log.warning(event, agency=exc.agency, status=exc.status, attempt=attempt)
+        entries = [*events, *_started(step_id, started), _entry(event, step_id, str(exc))]
+        await self._cases.record_step(case_id, step_id, changes, entries)
+
+
+def _as_application_error(exc: AgencyError) -> ApplicationError:
+    if exc.retryable:
+        return ApplicationError(str(exc), type="AgencyUnavailable")
+    return ApplicationError(
+        str(exc), {"agency": exc.agency, "status": exc.status}, type=AGENCY_REJECTED, non_retryable=True
+    )
+
+
+def _started_at() -> datetime:
+    scheduled = activity.info().started_time
+    return scheduled if scheduled.tzinfo else scheduled.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _started(step: str, started: datetime) -> list[TimelineEntry]:
+    """The step's start, recorded with its first attempt's outcome rather than by a write of its own."""
+    return (
+        [TimelineEntry(at=started, event="step_started", step=step)] if activity.info().attempt == 1 else []
+    )
+
+
+def _entry(event: str, step: str, detail: str | None = None) -> TimelineEntry:
+    return TimelineEntry(at=_now(), event=event, step=step, detail=detail)

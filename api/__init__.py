@@ -1,0 +1,1 @@
+"""The HTTP API: citizens, agencies, designers and support staff reach OneStop through it."""

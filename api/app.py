@@ -1,0 +1,44 @@
+"""The FastAPI application: routers per audience, clients created once in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.routes import cases, health, life_events
+from api.services import Services
+from orchestrator.case_store import CaseStore
+from orchestrator.catalog import load_catalog
+from orchestrator.intake import CaseIntake
+from orchestrator.mongo import connect, ensure_indexes
+from orchestrator.settings import Settings
+from orchestrator.temporal_client import connect_temporal
+from orchestrator.vault import CaseDataStore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        catalog = load_catalog(settings.catalog_path)
+        mongo = connect(settings.mongodb_url)
+        db = mongo[settings.mongodb_database]
+        await ensure_indexes(db)
+        temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+        store = CaseStore(db)
+        intake = CaseIntake(catalog, store, CaseDataStore(db), temporal, settings.task_queue)
+        app.state.services = Services(settings, mongo, db, temporal, catalog, store, intake)
+        try:
+            yield
+        finally:
+            await mongo.close()
+
+    app = FastAPI(title="OneStop", version="1", lifespan=lifespan)
+    problems.install(app)
+    for module in (life_events, cases, health):
+        app.include_router(module.router)
+    return app

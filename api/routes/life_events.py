@@ -1,0 +1,36 @@
+"""Citizens report a life event once; OneStop takes it from there."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, Field
+
+from api.deps import CitizenDep, ServicesDep
+from orchestrator.cases import CaseStatus
+
+
+class LifeEventCreate(BaseModel):
+    type: str = Field(min_length=1, max_length=64, examples=["moving_house"])
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseAccepted(BaseModel):
+    case_id: str
+    status: CaseStatus
+
+
+router = APIRouter(prefix="/v1/life-events", tags=["citizens"])
+
+
+@router.post("", status_code=202, response_model=CaseAccepted)
+async def trigger_life_event(
+    body: LifeEventCreate,
+    citizen: CitizenDep,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CaseAccepted:
+    """Report a life event; the same Idempotency-Key returns the same case and starts nothing new."""
+    record, _ = await services.intake.trigger(citizen.sub, body.type, body.data, idempotency_key)
+    return CaseAccepted(case_id=record.case_id, status=record.status)

@@ -1,0 +1,26 @@
+"""What the API process holds for its lifetime: clients created once in the lifespan, closed on exit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from temporalio.client import Client
+
+from orchestrator.case_store import CaseStore
+from orchestrator.catalog import Catalog
+from orchestrator.intake import CaseIntake
+from orchestrator.mongo import Document
+from orchestrator.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    mongo: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    temporal: Client
+    catalog: Catalog
+    cases: CaseStore
+    intake: CaseIntake

@@ -1,0 +1,217 @@
+"""The `onestop` command line: run the stack, issue dev tokens, trigger and inspect cases."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from onestop.stack import running_stack
+from orchestrator.auth import Principal, Role, issue_token
+from orchestrator.catalog import load_catalog
+from orchestrator.diagram import mermaid
+from orchestrator.embedded import EmbeddedServers
+from orchestrator.errors import DefinitionError, OneStopError
+from orchestrator.logs import configure_logging
+from orchestrator.settings import Settings
+
+app = typer.Typer(help="OneStop: one report of a life event, every agency acts.", no_args_is_help=True)
+cases_app = typer.Typer(help="Inspect cases.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Validate and draw life-event definitions.", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
+app.add_typer(catalog_app, name="catalog")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return settings
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
+    """Start whichever of Temporal and MongoDB has no configured address."""
+    if not (settings.embedded_temporal or settings.embedded_mongodb):
+        return None
+    servers = EmbeddedServers(
+        home=settings.home,
+        temporal_port=settings.temporal_port,
+        temporal_ui_port=settings.temporal_ui_port if ui else None,
+        mongodb_port=settings.mongodb_port,
+    )
+    if settings.embedded_temporal:
+        servers.start_temporal()
+        settings.temporal_address = servers.temporal_address
+    if settings.embedded_mongodb:
+        servers.start_mongodb()
+        settings.mongodb_url = servers.mongodb_url
+    return servers
+
+
+async def _serve(settings: Settings, *, api: bool, worker: bool, simulators: bool, ui: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    temporal_ui = settings.embedded_temporal and ui
+    servers = _embedded(settings, ui)
+    try:
+        if servers:
+            await servers.wait_ready()
+        async with running_stack(settings, api=api, worker=worker, simulators=simulators):
+            base = f"http://{settings.api_host}:{settings.api_port}"
+            if api:
+                _out(f"OneStop API       {base}/docs")
+            if simulators:
+                _out(f"Agency simulators http://{settings.api_host}:{settings.simulator_port}/docs")
+            if temporal_ui:
+                _out(f"Temporal UI       http://127.0.0.1:{settings.temporal_ui_port}")
+            _out(f"MongoDB           {settings.mongodb_url}")
+            _out("ready: press Ctrl-C to stop")
+            await stop.wait()
+            _out("stopping")
+    finally:
+        if servers:
+            servers.stop()
+    _out("stopped")
+
+
+def _run_forever(main: Coroutine[None, None, None]) -> None:
+    asyncio.run(main)
+
+
+@app.command()
+def dev() -> None:
+    """Run the whole embedded stack: Temporal, MongoDB-wire server, simulators, worker and API."""
+    _run_forever(_serve(_settings(), api=True, worker=True, simulators=True, ui=True))
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against ONESTOP_TEMPORAL_ADDRESS and ONESTOP_MONGODB_URL."""
+    _run_forever(_serve(_settings(), api=False, worker=True, simulators=False, ui=False))
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API alone."""
+    _run_forever(_serve(_settings(), api=True, worker=False, simulators=False, ui=False))
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="citizen, agency, designer or support")],
+    sub: Annotated[str, typer.Option(help="subject: citizen id, staff id or agency id")],
+    agency: Annotated[str | None, typer.Option(help="agency name, for agency tokens")] = None,
+) -> None:
+    """Print a development bearer token signed with the configured key."""
+    settings = _settings()
+    principal = Principal(sub=sub, role=role, agency=agency)
+    _out(issue_token(principal, settings.jwt_secret, settings.jwt_ttl_seconds))
+
+
+def _api_client(settings: Settings, principal: Principal) -> httpx.Client:
+    bearer = issue_token(principal, settings.jwt_secret, 300)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
+
+
+def _print_response(response: httpx.Response) -> None:
+    _out(json.dumps(response.json(), indent=2))
+    if response.is_error:
+        raise typer.Exit(1)
+
+
+@app.command()
+def trigger(
+    type_: Annotated[str, typer.Argument(metavar="TYPE", help="life event type, e.g. moving_house")],
+    citizen: Annotated[str, typer.Option(help="citizen id")],
+    data: Annotated[str, typer.Option(help="the citizen's data as JSON")] = "{}",
+    idempotency_key: Annotated[str | None, typer.Option(help="Idempotency-Key header")] = None,
+) -> None:
+    """Report a life event for a citizen through the running API."""
+    settings = _settings()
+    try:
+        payload = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    with _api_client(settings, Principal(sub=citizen, role=Role.citizen)) as client:
+        _print_response(
+            client.post("/v1/life-events", json={"type": type_, "data": payload}, headers=headers)
+        )
+
+
+@cases_app.command("show")
+def cases_show(
+    case_id: str,
+    citizen: Annotated[str | None, typer.Option(help="read as this citizen instead of support")] = None,
+) -> None:
+    """Show a case: status, steps and timeline."""
+    settings = _settings()
+    principal = (
+        Principal(sub=citizen, role=Role.citizen) if citizen else Principal(sub="cli", role=Role.support)
+    )
+    with _api_client(settings, principal) as client:
+        _print_response(client.get(f"/v1/cases/{case_id}"))
+
+
+@catalog_app.command("validate")
+def catalog_validate(path: Annotated[Path | None, typer.Argument(help="catalog folder")] = None) -> None:
+    """Validate every definition; list every problem and exit 1 if there is any."""
+    settings = _settings()
+    try:
+        catalog = load_catalog(path or settings.catalog_path)
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            _out(problem)
+        raise typer.Exit(1) from None
+    for definition in catalog.definitions.values():
+        _out(f"ok {definition.type} v{definition.version}: {len(definition.steps)} steps")
+
+
+@catalog_app.command("diagram")
+def catalog_diagram(
+    type_: Annotated[str, typer.Argument(metavar="TYPE")],
+    path: Annotated[Path | None, typer.Option(help="catalog folder")] = None,
+) -> None:
+    """Print a life event as a Mermaid flowchart."""
+    settings = _settings()
+    _out(mermaid(load_catalog(path or settings.catalog_path).get(type_)))
+
+
+def main() -> None:
+    """Entry point; exits with os._exit so the Temporal SDK's exit-time abort (sdk-python #300) cannot
+    turn a finished command into a crash."""
+    code = 0
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except OneStopError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        code = 1
+    except Exception as exc:  # click's usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            code = exc.exit_code
+        elif isinstance(exc, click.exceptions.Abort):
+            code = 130
+        else:
+            raise
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,80 @@
+"""Runs OneStop's long-lived parts in one asyncio process: agency simulators, worker, API.
+
+`onestop dev` runs all three; `onestop worker` and `onestop api` run one each. The test
+fixtures use the same code, so the tests exercise what a user runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from activities.simulator import create_simulator_app
+from api.app import create_app
+from orchestrator.agencies import load_directory
+from orchestrator.catalog import AGENCIES_FILE
+from orchestrator.mongo import connect, ensure_indexes
+from orchestrator.settings import Settings
+from orchestrator.temporal_client import connect_temporal
+from orchestrator.worker import agency_http_client, build_worker
+
+log = structlog.get_logger(__name__)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to the process owner (the CLI or pytest)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, host: str, port: int, name: str) -> AsyncIterator[uvicorn.Server]:
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    server = _EmbeddedServer(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            raise RuntimeError(f"{name} could not start on {host}:{port} (port in use?)")
+        await asyncio.sleep(0.02)
+    log.info("http_server_started", server=name, url=f"http://{host}:{port}")
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
+@asynccontextmanager
+async def running_stack(
+    settings: Settings, *, api: bool = True, worker: bool = True, simulators: bool = True
+) -> AsyncIterator[None]:
+    async with AsyncExitStack() as stack:
+        mongo = connect(settings.mongodb_url)
+        stack.push_async_callback(mongo.close)
+        db = mongo[settings.mongodb_database]
+        await ensure_indexes(db)
+        if simulators:
+            directory = load_directory(settings.catalog_path / AGENCIES_FILE)
+            sim_app = create_simulator_app(db, directory)
+            await stack.enter_async_context(
+                serving(sim_app, settings.api_host, settings.simulator_port, "simulators")
+            )
+        if worker:
+            client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+            http = agency_http_client(settings)
+            stack.push_async_callback(http.aclose)
+            w = build_worker(client, db, http, settings, settings.task_queue)
+            await stack.enter_async_context(w)
+            log.info("worker_started", task_queue=settings.task_queue)
+        if api:
+            await stack.enter_async_context(
+                serving(create_app(settings), settings.api_host, settings.api_port, "api")
+            )
+        yield

@@ -1,0 +1,1 @@
+"""OneStop core: definitions, catalog, settings, stores and worker bootstrap (no HTTP here)."""

@@ -1,0 +1,44 @@
+"""The agency directory: which agencies exist and which actions each one offers.
+
+Designers may only name agencies and actions listed here; the catalog validator checks it.
+Each action lists the case fields the agency's data contract accepts, so a step cannot send
+an agency more than it is entitled to (data minimisation).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.definition import Ident
+
+
+class ActionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = ""
+    accepts: list[Ident] = Field(default_factory=list)
+
+
+class AgencySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    country_model: str = ""
+    actions: dict[Ident, ActionSpec]
+
+
+class AgencyDirectory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agencies: dict[Ident, AgencySpec]
+
+    def action(self, agency: str, action: str) -> ActionSpec | None:
+        spec = self.agencies.get(agency)
+        return spec.actions.get(action) if spec else None
+
+
+def load_directory(path: Path) -> AgencyDirectory:
+    return AgencyDirectory.model_validate(yaml.safe_load(path.read_text()))

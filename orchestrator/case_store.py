@@ -1,0 +1,109 @@
+"""The `cases` read model: what `GET /v1/cases/{id}` answers without asking Temporal.
+
+Written by the API when a case is accepted and by activities at each step transition (one
+update each, never per poll); the workflow's final outcome overwrites the step list, so the
+read model ends exactly as the workflow decided.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from orchestrator.cases import CaseStatus, CaseView, StepStatus, StepView, TimelineEntry
+from orchestrator.definition import LifeEventDefinition
+from orchestrator.errors import CaseNotFound
+from orchestrator.mongo import Document
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CaseRecord(CaseView):
+    """The stored document: the public view plus who owns it and how it was asked for."""
+
+    citizen_id: str
+    request_hash: str
+
+
+class CaseStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._cases = db.cases
+
+    async def create(
+        self, case_id: str, citizen_id: str, definition: LifeEventDefinition, request_hash: str
+    ) -> tuple[CaseRecord, bool]:
+        """Insert a new case, or return the one already stored under that id (created=False)."""
+        at = now()
+        record = CaseRecord(
+            case_id=case_id,
+            type=definition.type,
+            version=definition.version,
+            status=CaseStatus.running,
+            citizen_id=citizen_id,
+            request_hash=request_hash,
+            steps=[StepView(id=s.id, agency=s.agency, required=s.required) for s in definition.steps],
+            timeline=[
+                TimelineEntry(at=at, event="case_accepted", detail=f"{definition.type} v{definition.version}")
+            ],
+            created_at=at,
+            updated_at=at,
+        )
+        try:
+            await self._cases.insert_one({"_id": case_id, **record.model_dump(mode="python")})
+        except DuplicateKeyError:
+            return await self.get(case_id), False
+        return record, True
+
+    async def get(self, case_id: str) -> CaseRecord:
+        doc = await self._cases.find_one({"_id": case_id})
+        if doc is None:
+            raise CaseNotFound(case_id)
+        return CaseRecord.model_validate(doc)
+
+    async def list_for_citizen(self, citizen_id: str, limit: int = 100) -> list[CaseRecord]:
+        cursor = self._cases.find({"citizen_id": citizen_id}).sort("created_at", -1).limit(limit)
+        return [CaseRecord.model_validate(doc) async for doc in cursor]
+
+    async def record_step(
+        self,
+        case_id: str,
+        step_id: str,
+        changes: dict[str, Any],
+        events: list[TimelineEntry],
+        *,
+        case_status: CaseStatus | None = None,
+    ) -> None:
+        update: dict[str, Any] = {f"steps.$.{k}": v for k, v in changes.items()}
+        update["updated_at"] = now()
+        if case_status is not None:
+            update["status"] = case_status.value
+        await self._cases.update_one(
+            {"_id": case_id, "steps.id": step_id},
+            {"$set": update, "$push": {"timeline": {"$each": _dump(events)}}},
+        )
+
+    async def record_outcome(
+        self, case_id: str, status: CaseStatus, steps: list[StepView], events: list[TimelineEntry]
+    ) -> None:
+        """Set each step's final status by position; attempts and references stay as written."""
+        update: dict[str, Any] = {"status": status.value, "updated_at": now()}
+        for i, step in enumerate(steps):
+            update[f"steps.{i}.status"] = step.status.value
+            update[f"steps.{i}.finished_at"] = step.finished_at
+            if step.error is not None:
+                update[f"steps.{i}.error"] = step.error
+        await self._cases.update_one(
+            {"_id": case_id}, {"$set": update, "$push": {"timeline": {"$each": _dump(events)}}}
+        )
+
+
+def _dump(events: list[TimelineEntry]) -> list[Document]:
+    return [e.model_dump(mode="python", exclude_none=True) for e in events]
+
+
+__all__ = ["CaseRecord", "CaseStore", "StepStatus", "now"]

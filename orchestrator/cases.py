@@ -1,0 +1,73 @@
+"""The case as citizens and support staff see it: statuses, steps and the timeline.
+
+The same models serve the workflow's query, the MongoDB read model and the HTTP API, so the
+three can never disagree on a field name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, JsonValue
+
+
+class CaseStatus(StrEnum):
+    running = "running"
+    waiting = "waiting"
+    completed = "completed"
+    compensated = "compensated"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+FINAL_CASE_STATUSES = frozenset(
+    {CaseStatus.completed, CaseStatus.compensated, CaseStatus.failed, CaseStatus.cancelled}
+)
+
+
+class StepStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    waiting = "waiting"
+    succeeded = "succeeded"
+    failed = "failed"
+    compensated = "compensated"
+    skipped = "skipped"
+
+
+FINAL_STEP_STATUSES = frozenset(
+    {StepStatus.succeeded, StepStatus.failed, StepStatus.compensated, StepStatus.skipped}
+)
+
+
+class StepView(BaseModel):
+    id: str
+    agency: str
+    status: StepStatus = StepStatus.pending
+    attempts: int = 0
+    error: str | None = None
+    required: bool = True
+    reference: str | None = None
+    shared_fields: list[str] = Field(default_factory=list, description="case fields this agency received")
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    event: str
+    step: str | None = None
+    detail: str | None = None
+
+
+class CaseView(BaseModel):
+    case_id: str
+    type: str
+    version: int
+    status: CaseStatus
+    steps: list[StepView]
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+    outputs: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)

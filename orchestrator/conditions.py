@@ -1,0 +1,68 @@
+"""Step conditions (`when:`) in CEL, the Common Expression Language.
+
+CEL is side-effect free, terminates, and evaluates the same way on every replay, which is why
+the workflow may evaluate it directly. A condition sees `data` (the case's non-personal facts)
+and `steps` (each earlier step's `status` and `output`), nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import cel
+
+ROOTS = ("data", "steps")
+_DATA_FIELD = re.compile(r"\bdata\.([A-Za-z_][A-Za-z0-9_]*)")
+_STEP_REF = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class ConditionError(ValueError):
+    pass
+
+
+def check(expression: str, facts: Mapping[str, object], step_ids: list[str]) -> list[str]:
+    """Problems with a condition: syntax, unknown roots, fields or steps, non-boolean result."""
+    try:
+        program = cel.compile(expression)
+    except Exception as exc:  # the binding raises its own error types for syntax errors
+        return [f"does not compile: {exc}"]
+    problems = [f"unknown name {name!r} (use data.* or steps.*)" for name in _roots(program)]
+    problems += [
+        f"data.{f} is not a non-personal input" for f in _DATA_FIELD.findall(expression) if f not in facts
+    ]
+    problems += [
+        f"steps.{s} is not an earlier step" for s in _STEP_REF.findall(expression) if s not in step_ids
+    ]
+    if problems:
+        return problems
+    sample_steps = {s: {"status": "succeeded", "output": {}} for s in step_ids}
+    try:
+        result = program.execute({"data": dict(facts), "steps": sample_steps})
+    except Exception as exc:
+        return [f"cannot be evaluated: {exc}"]
+    if not isinstance(result, bool):
+        return [f"must be true or false, gives {type(result).__name__}"]
+    return []
+
+
+def evaluate(expression: str, facts: Mapping[str, object], steps: Mapping[str, object]) -> bool:
+    try:
+        result = cel.evaluate(expression, {"data": dict(facts), "steps": dict(steps)})
+    except Exception as exc:
+        raise ConditionError(f"{expression!r}: {exc}") from exc
+    if not isinstance(result, bool):
+        raise ConditionError(f"{expression!r} gave {result!r}, not a boolean")
+    return result
+
+
+def _roots(program: cel.Program) -> list[str]:
+    bound = set(ROOTS)
+    return [v for v in program.variables() if v not in bound and not _is_comprehension_var(program, v)]
+
+
+def _is_comprehension_var(program: cel.Program, name: str) -> bool:
+    return (
+        re.search(rf"\.(all|exists|exists_one|map|filter)\(\s*{re.escape(name)}\s*,", program.source)
+        is not None
+    )

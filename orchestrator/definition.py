@@ -1,0 +1,118 @@
+"""The declarative life-event definition: what designers write, validated once at load.
+
+The workflow only ever receives a `LifeEventDefinition` that passed `catalog.validate_definition`,
+pinned into its input, so editing a YAML file changes new cases only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
+
+IDENT = r"^[a-z][a-z0-9_]{0,62}$"
+Ident = Annotated[str, Field(pattern=IDENT)]
+
+
+class FieldType(StrEnum):
+    string = "string"
+    integer = "integer"
+    number = "number"
+    boolean = "boolean"
+    date = "date"
+
+
+_PYTHON_TYPES: dict[FieldType, Any] = {
+    FieldType.string: Annotated[str, Field(min_length=1, max_length=2000)],
+    FieldType.integer: int,
+    FieldType.number: float,
+    FieldType.boolean: bool,
+    FieldType.date: date,
+}
+
+
+DataModel = type[BaseModel]
+
+
+class InputField(BaseModel):
+    """One field the citizen gives. `personal` fields never enter a Temporal history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Ident
+    type: FieldType
+    title: str = ""
+    personal: bool = True
+    required: bool = True
+    default: JsonValue = None
+
+
+class StepKind(StrEnum):
+    automatic = "automatic"
+    citizen_input = "citizen_input"
+    agency_review = "agency_review"
+
+
+class RetrySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    maximum_attempts: int = Field(default=5, ge=1, le=100)
+    initial_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
+    backoff: float = Field(default=2.0, ge=1.0, le=10.0)
+    maximum_interval_seconds: float = Field(default=60.0, gt=0, le=86400)
+
+
+class StepDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Ident
+    title: str = ""
+    agency: Ident
+    action: Ident
+    compensation: Ident | None = None
+    depends_on: list[Ident] = Field(default_factory=list)
+    when: str | None = None
+    required: bool = True
+    inputs: list[Ident] = Field(default_factory=list)
+    kind: StepKind = StepKind.automatic
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    wait_days: float = Field(default=14.0, gt=0, le=366, description="longest durable wait (review/input)")
+
+
+class LifeEventDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Ident
+    version: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    description: str = ""
+    inputs: list[InputField] = Field(default_factory=list)
+    steps: list[StepDefinition] = Field(min_length=1)
+
+    def step(self, step_id: str) -> StepDefinition:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def field(self, name: str) -> InputField | None:
+        return next((f for f in self.inputs if f.name == name), None)
+
+    @property
+    def fact_names(self) -> list[str]:
+        """Non-personal inputs: the only case data the workflow (and its conditions) may see."""
+        return [f.name for f in self.inputs if not f.personal]
+
+    def data_model(self) -> DataModel:
+        """A Pydantic model of the citizen's data, so bad input is a 422 naming the field."""
+        fields: dict[str, Any] = {}
+        for f in self.inputs:
+            py_type = _PYTHON_TYPES[f.type]
+            if f.required and f.default is None:
+                fields[f.name] = (py_type, ...)
+            else:
+                fields[f.name] = (py_type | None, f.default)
+        model_name = "".join(part.title() for part in re.split(r"_+", self.type)) + "Data"
+        model: DataModel = create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+        return model

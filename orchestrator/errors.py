@@ -1,0 +1,73 @@
+"""OneStop's error hierarchy; `api/problems.py` maps it to HTTP responses in one place.
+
+OneStopError
+├── DefinitionError      a life-event definition is invalid (.problems lists each one)
+├── UnknownLifeEvent     no definition of that type in the catalog
+├── InputError           citizen data does not match the definition (.field)
+├── CaseNotFound         no such case, or not visible to the caller
+├── IdempotencyConflict  an Idempotency-Key reused with a different request
+├── CaseStateError       an operation the case's current state does not allow
+├── Unauthenticated      no token, or a token that does not verify
+├── Forbidden            a valid token whose role may not do this
+└── AgencyError          an agency answered with an error (.agency, .status, .retryable)
+"""
+
+from __future__ import annotations
+
+
+class OneStopError(Exception):
+    """Base of every error OneStop raises on purpose."""
+
+
+class DefinitionError(OneStopError):
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+class UnknownLifeEvent(OneStopError):
+    def __init__(self, type_: str) -> None:
+        self.type = type_
+        super().__init__(f"unknown life event type {type_!r}")
+
+
+class InputError(OneStopError):
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class CaseNotFound(OneStopError):
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(f"case {case_id} not found")
+
+
+class IdempotencyConflict(OneStopError):
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"Idempotency-Key {key!r} was used for a different request")
+
+
+class CaseStateError(OneStopError):
+    def __init__(self, case_id: str, message: str) -> None:
+        self.case_id = case_id
+        super().__init__(f"case {case_id}: {message}")
+
+
+class Unauthenticated(OneStopError):
+    pass
+
+
+class Forbidden(OneStopError):
+    pass
+
+
+class AgencyError(OneStopError):
+    def __init__(self, agency: str, status: int, message: str, *, retryable: bool) -> None:
+        self.agency = agency
+        self.status = status
+        self.retryable = retryable
+        super().__init__(f"{agency} answered {status}: {message}")

@@ -1,0 +1,76 @@
+"""Accepting a life event: validate the citizen's data, store it, record the case, start the workflow.
+
+Every step is idempotent and ordered so that a crash between any two of them is repaired by
+retrying the same request: the case id is derived from the citizen and the Idempotency-Key, so
+the retry finds the stored case and (re)starts the workflow under the same id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import uuid
+from typing import Any
+
+import structlog
+from pydantic import JsonValue, ValidationError
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from orchestrator.case_store import CaseRecord, CaseStore
+from orchestrator.catalog import Catalog
+from orchestrator.contracts import LifeEventInput
+from orchestrator.errors import IdempotencyConflict, InputError
+from orchestrator.temporal_client import workflow_id
+from orchestrator.vault import CaseDataStore
+
+log = structlog.get_logger(__name__)
+_CASE_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10")
+
+
+class CaseIntake:
+    def __init__(
+        self, catalog: Catalog, cases: CaseStore, vault: CaseDataStore, temporal: Client, task_queue: str
+    ) -> None:
+        self._catalog = catalog
+        self._cases = cases
+        self._vault = vault
+        self._temporal = temporal
+        self._task_queue = task_queue
+
+    async def trigger(
+        self, citizen_id: str, type_: str, data: dict[str, Any], idempotency_key: str | None
+    ) -> tuple[CaseRecord, bool]:
+        definition = self._catalog.get(type_)
+        try:
+            validated = definition.data_model().model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in ("data", *err["loc"]))
+            raise InputError(field, err["msg"]) from None
+        clean: dict[str, JsonValue] = validated.model_dump(mode="json")
+        request_hash = hashlib.sha256(json.dumps([type_, clean], sort_keys=True).encode()).hexdigest()
+        case_id = (
+            str(uuid.uuid5(_CASE_NAMESPACE, f"{citizen_id}\x00{idempotency_key}"))
+            if idempotency_key
+            else str(uuid.uuid4())
+        )
+        await self._vault.put(case_id, citizen_id, clean)
+        record, created = await self._cases.create(case_id, citizen_id, definition, request_hash)
+        if not created and (record.citizen_id != citizen_id or record.request_hash != request_hash):
+            raise IdempotencyConflict(idempotency_key or "")
+        facts = {name: clean.get(name) for name in definition.fact_names}
+        # A case that ran before under this key has its workflow already: it is not started twice.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self._temporal.start_workflow(
+                "LifeEventWorkflow",
+                LifeEventInput(case_id=case_id, citizen_id=citizen_id, definition=definition, facts=facts),
+                id=workflow_id(case_id),
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+        log.info("case_accepted", case_id=case_id, type=type_, created=created)
+        return record, created

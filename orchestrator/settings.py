@@ -1,0 +1,76 @@
+"""Every OneStop setting, read once from `ONESTOP_*` environment variables.
+
+Empty server addresses mean "embedded": `onestop dev` and the test fixtures start a Temporal dev
+server and a SecantusDB server themselves and fill the addresses in.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_FILE = "jwt.key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONESTOP_", env_nested_delimiter="__")
+
+    environment: Literal["development", "test", "production"] = "development"
+    home: Path = Path(".onestop")
+
+    temporal_address: str = ""
+    temporal_namespace: str = "default"
+    task_queue: str = "onestop"
+
+    mongodb_url: str = ""
+    mongodb_database: str = "onestop"
+
+    catalog_path: Path = Path(__file__).resolve().parent.parent / "catalog"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    simulator_port: int = Field(default=8100, ge=1, le=65535)
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+    mongodb_port: int = Field(default=27018, ge=1, le=65535)
+
+    agency_base_url: str = ""
+    agency_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    jwt_secret: str = ""
+    jwt_ttl_seconds: int = Field(default=3600, gt=0)
+
+    log_level: str = "INFO"
+    log_json: bool | None = None
+
+    @model_validator(mode="after")
+    def _secrets_and_defaults(self) -> Settings:
+        if not self.jwt_secret:
+            if self.environment == "production":
+                raise ValueError("ONESTOP_JWT_SECRET must be set in production")
+            self.jwt_secret = _dev_secret(self.home)
+        if not self.agency_base_url:
+            self.agency_base_url = f"http://127.0.0.1:{self.simulator_port}"
+        return self
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return not self.temporal_address
+
+    @property
+    def embedded_mongodb(self) -> bool:
+        return not self.mongodb_url
+
+
+def _dev_secret(home: Path) -> str:
+    """A per-machine signing key kept under `.onestop/`, so dev tokens survive restarts."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / DEV_SECRET_FILE
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

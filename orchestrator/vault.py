@@ -1,0 +1,33 @@
+"""Personal case data, kept out of Temporal: the workflow carries the case id, activities read
+only the fields a step's definition lists (data minimisation).
+
+This is the seam for the once-only citizen vault (consent, data-use log) filed later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from orchestrator.mongo import Document
+
+
+class CaseDataStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._data = db.case_data
+
+    async def put(self, case_id: str, citizen_id: str, data: dict[str, Any]) -> None:
+        """Idempotent: a retried trigger stores the same data again under the same case."""
+        await self._data.update_one(
+            {"_id": case_id}, {"$setOnInsert": {"citizen_id": citizen_id, "data": data}}, upsert=True
+        )
+
+    async def fields(self, case_id: str, names: list[str]) -> dict[str, Any]:
+        """Only `names`, and only those the citizen gave (absent optional fields stay absent)."""
+        projection = {f"data.{n}": 1 for n in names} or {"_id": 1}
+        doc = await self._data.find_one({"_id": case_id}, projection)
+        if doc is None:
+            return {}
+        data: dict[str, Any] = doc.get("data", {})
+        return {n: data[n] for n in names if data.get(n) is not None}

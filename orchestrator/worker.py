@@ -1,0 +1,39 @@
+"""Worker bootstrap: the life-event workflow and the step activities on one task queue.
+
+Activities get their dependencies (stores, agency client) through the constructor, so tests
+and the dev stack wire the same classes to different servers.
+"""
+
+from __future__ import annotations
+
+import httpx
+from pymongo.asynchronous.database import AsyncDatabase
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.agency_client import AgencyClient
+from activities.steps import StepActivities
+from orchestrator.case_store import CaseStore
+from orchestrator.mongo import Document
+from orchestrator.settings import Settings
+from orchestrator.vault import CaseDataStore
+from workflows.life_event import LifeEventWorkflow
+
+
+def build_worker(
+    client: Client, db: AsyncDatabase[Document], http: httpx.AsyncClient, settings: Settings, task_queue: str
+) -> Worker:
+    agencies = AgencyClient(http, base_urls={}, default_base_url=settings.agency_base_url)
+    steps = StepActivities(CaseStore(db), CaseDataStore(db), agencies)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[LifeEventWorkflow],
+        activities=[steps.run_step, steps.compensate_step, steps.record_outcome],
+        max_concurrent_activities=200,
+    )
+
+
+def agency_http_client(settings: Settings) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    return httpx.AsyncClient(timeout=settings.agency_timeout_seconds, limits=limits)

@@ -1,0 +1,291 @@
+"""LifeEventWorkflow: one generic engine that interprets any validated life-event definition.
+
+After the Temporal samples' `dsl` workflow, plus what life events need: a dependency graph
+(steps start as soon as their `depends_on` are done, in definition order), CEL conditions,
+optional steps, durable waits for citizens and agencies, and saga compensation.
+
+Failure and cancellation drain before they compensate: steps already at an agency are allowed to
+finish, then every succeeded step with a compensation is undone in reverse completion order.
+Cancelling an activity mid-call could leave an agency record that nothing undoes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from orchestrator import conditions
+    from orchestrator.cases import (
+        FINAL_STEP_STATUSES,
+        CaseStatus,
+        StepStatus,
+        StepView,
+        TimelineEntry,
+    )
+    from orchestrator.contracts import (
+        CancelRequest,
+        CaseOutcome,
+        CaseState,
+        CompensationRequest,
+        LifeEventInput,
+        StepRequest,
+        StepResult,
+    )
+    from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind
+
+_OUTCOME_TIMEOUT = timedelta(seconds=30)
+_OUTCOME_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+_COMPENSATION_ATTEMPTS_FLOOR = 10
+
+
+class StepFailed(Exception):
+    def __init__(self, step_id: str, reason: str) -> None:
+        self.step_id = step_id
+        self.reason = reason
+        super().__init__(f"{step_id}: {reason}")
+
+
+@workflow.defn(name="LifeEventWorkflow")
+class LifeEventWorkflow:
+    def __init__(self) -> None:
+        self._case_id = ""
+        self._status = CaseStatus.running
+        self._steps: dict[str, StepView] = {}
+        self._outputs: dict[str, StepResult] = {}
+        self._timeline: list[TimelineEntry] = []
+        self._unrecorded: list[TimelineEntry] = []
+        self._cancel: CancelRequest | None = None
+
+    @workflow.run
+    async def run(self, input: LifeEventInput) -> CaseState:
+        self._case_id = input.case_id
+        definition = input.definition
+        self._steps = {
+            s.id: StepView(id=s.id, agency=s.agency, required=s.required) for s in definition.steps
+        }
+        self._event("case_started", detail=f"{definition.type} v{definition.version}")
+        done_order: list[StepDefinition] = []
+        failure = await self._execute(input, done_order)
+        if failure is not None or self._cancel is not None:
+            compensation_failed = await asyncio.shield(
+                asyncio.ensure_future(self._compensate(input, done_order))
+            )
+            if compensation_failed:
+                self._status = CaseStatus.failed
+            elif self._cancel is not None and failure is None:
+                self._status = CaseStatus.cancelled
+            else:
+                self._status = CaseStatus.compensated
+        else:
+            self._status = CaseStatus.completed
+        self._event(f"case_{self._status.value}")
+        await workflow.execute_activity(
+            "record_outcome",
+            CaseOutcome(
+                case_id=self._case_id, status=self._status, steps=self._step_list(), events=self._drain()
+            ),
+            start_to_close_timeout=_OUTCOME_TIMEOUT,
+            retry_policy=_OUTCOME_RETRY,
+        )
+        return self.state()
+
+    @workflow.query
+    def state(self) -> CaseState:
+        return CaseState(
+            case_id=self._case_id, status=self._status, steps=self._step_list(), timeline=self._timeline
+        )
+
+    @workflow.signal
+    def cancel(self, request: CancelRequest) -> None:
+        if self._cancel is None:
+            self._cancel = request
+            self._event("cancel_requested", detail=request.reason)
+
+    async def _execute(self, input: LifeEventInput, done_order: list[StepDefinition]) -> StepFailed | None:
+        """Run the graph until every step is final, a required step fails, or a cancel arrives."""
+        pending = list(input.definition.steps)
+        running: dict[str, asyncio.Task[StepResult]] = {}
+        failure: StepFailed | None = None
+        while True:
+            if failure is None and self._cancel is None:
+                self._start_ready(input, pending, running)
+            if not running:
+                break
+            try:
+                # A cancel needs no wake-up of its own: no step starts while others run, and waiting
+                # steps watch for the cancel themselves.
+                await workflow.wait_condition(lambda: any(t.done() for t in running.values()))
+            except asyncio.CancelledError:
+                # Cancelled through Temporal itself (UI, CLI): treat it as a cancel request and drain.
+                self.cancel(
+                    CancelRequest(reason="workflow cancelled through Temporal", requested_by="temporal")
+                )
+            for step_id, task in list(running.items()):
+                if not task.done():
+                    continue
+                del running[step_id]
+                step = input.definition.step(step_id)
+                try:
+                    self._outputs[step_id] = task.result()
+                except StepFailed as exc:
+                    self._finish(step_id, StepStatus.failed, exc.reason)
+                    if step.required and failure is None:
+                        failure = exc
+                    continue
+                self._finish(step_id, StepStatus.succeeded)
+                done_order.append(step)
+        reason = f"case stopped: {failure.step_id} failed" if failure else "case cancelled"
+        for step in pending:
+            self._finish(step.id, StepStatus.skipped, reason)
+        return failure
+
+    def _start_ready(
+        self,
+        input: LifeEventInput,
+        pending: list[StepDefinition],
+        running: dict[str, asyncio.Task[StepResult]],
+    ) -> None:
+        progressed = True
+        while progressed:
+            progressed = False
+            for step in list(pending):
+                statuses = [self._steps[d].status for d in step.depends_on]
+                if not all(s in FINAL_STEP_STATUSES for s in statuses):
+                    continue
+                pending.remove(step)
+                progressed = True
+                failed = [d for d in step.depends_on if self._steps[d].status is StepStatus.failed]
+                if failed:
+                    self._finish(step.id, StepStatus.skipped, f"depends on failed step {failed[0]}")
+                elif step.when is not None and not self._condition(input, step):
+                    self._finish(step.id, StepStatus.skipped, f"condition false: {step.when}")
+                else:
+                    running[step.id] = asyncio.ensure_future(self._run_step(input, step))
+
+    def _condition(self, input: LifeEventInput, step: StepDefinition) -> bool:
+        assert step.when is not None
+        steps = {
+            sid: {
+                "status": view.status.value,
+                "output": self._outputs[sid].output if sid in self._outputs else {},
+            }
+            for sid, view in self._steps.items()
+        }
+        return conditions.evaluate(step.when, input.facts, steps)
+
+    async def _run_step(self, input: LifeEventInput, step: StepDefinition) -> StepResult:
+        view = self._steps[step.id]
+        view.status = StepStatus.running
+        view.started_at = workflow.now()
+        self._event("step_started", step.id, recorded=True)
+        request = StepRequest(
+            case_id=input.case_id,
+            citizen_id=input.citizen_id,
+            step_id=step.id,
+            agency=step.agency,
+            action=step.action,
+            inputs=step.inputs,
+            maximum_attempts=step.retry.maximum_attempts,
+            events=self._drain(),
+        )
+        try:
+            result: StepResult = await workflow.execute_activity(
+                "run_step",
+                request,
+                result_type=StepResult,
+                start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
+                retry_policy=_retry(step),
+            )
+        except ActivityError as exc:
+            raise StepFailed(step.id, _reason(exc)) from exc
+        view.reference = result.reference
+        view.shared_fields = sorted(step.inputs)
+        return result
+
+    async def _compensate(self, input: LifeEventInput, done_order: list[StepDefinition]) -> list[str]:
+        """Undo succeeded steps newest first; returns the steps whose undo failed for good."""
+        self._event("compensation_started")
+        failed: list[str] = []
+        for step in reversed(done_order):
+            if step.compensation is None:
+                continue
+            request = CompensationRequest(
+                case_id=input.case_id,
+                citizen_id=input.citizen_id,
+                step_id=step.id,
+                agency=step.agency,
+                action=step.compensation,
+                maximum_attempts=max(step.retry.maximum_attempts, _COMPENSATION_ATTEMPTS_FLOOR),
+                events=self._drain(),
+            )
+            try:
+                await workflow.execute_activity(
+                    "compensate_step",
+                    request,
+                    result_type=StepResult,
+                    start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
+                    retry_policy=_retry(step, floor=_COMPENSATION_ATTEMPTS_FLOOR),
+                )
+            except ActivityError as exc:
+                failed.append(step.id)
+                self._steps[step.id].error = f"compensation failed: {_reason(exc)}"
+                self._event("compensation_failed", step.id, _reason(exc))
+                continue
+            self._finish(step.id, StepStatus.compensated, recorded=True)
+        return failed
+
+    def _finish(
+        self, step_id: str, status: StepStatus, detail: str | None = None, *, recorded: bool = False
+    ) -> None:
+        view = self._steps[step_id]
+        view.status = status
+        view.finished_at = workflow.now()
+        if status in (StepStatus.failed, StepStatus.skipped):
+            view.error = detail
+        # Activities write their own step's success, failure and compensation into the read model.
+        by_activity = recorded or status in (StepStatus.succeeded, StepStatus.failed)
+        self._event(f"step_{status.value}", step_id, detail, recorded=by_activity)
+
+    def _event(
+        self, event: str, step: str | None = None, detail: str | None = None, *, recorded: bool = False
+    ) -> None:
+        entry = TimelineEntry(at=workflow.now(), event=event, step=step, detail=detail)
+        self._timeline.append(entry)
+        if not recorded:
+            self._unrecorded.append(entry)
+
+    def _drain(self) -> list[TimelineEntry]:
+        """Workflow-side events not yet in the read model; they ride along with the next write."""
+        events, self._unrecorded = self._unrecorded, []
+        return events
+
+    def _step_list(self) -> list[StepView]:
+        return list(self._steps.values())
+
+
+def _retry(step: StepDefinition, floor: int = 1) -> RetryPolicy:
+    spec = step.retry
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=spec.initial_interval_seconds),
+        backoff_coefficient=spec.backoff,
+        maximum_interval=timedelta(seconds=spec.maximum_interval_seconds),
+        maximum_attempts=max(spec.maximum_attempts, floor),
+        non_retryable_error_types=["AgencyRejected"],
+    )
+
+
+def _reason(exc: ActivityError) -> str:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    if cause is not None:
+        return f"{type(cause).__name__}: {cause}"
+    return str(exc)
+
+
+__all__ = ["LifeEventDefinition", "LifeEventWorkflow", "StepKind"]
