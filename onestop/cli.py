@@ -13,6 +13,7 @@ from typing import Annotated
 
 import httpx
 import typer
+from pydantic import ValidationError
 
 from onestop.stack import running_stack
 from orchestrator.auth import Principal, Role, issue_token
@@ -202,6 +203,9 @@ def main() -> None:
     except OneStopError as exc:
         sys.stderr.write(f"error: {exc}\n")
         code = 1
+    except ValidationError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        code = 2
     except Exception as exc:  # click's usage errors and the like
         import click
 

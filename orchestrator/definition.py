@@ -79,7 +79,7 @@ class StepDefinition(BaseModel):
     inputs: list[Ident] = Field(default_factory=list)
     kind: StepKind = StepKind.automatic
     retry: RetrySpec = Field(default_factory=RetrySpec)
-    timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    timeout_seconds: float = Field(default=15.0, gt=0, le=3600, description="per attempt; agencies get 10 s")
     wait_days: float = Field(default=14.0, gt=0, le=366, description="longest durable wait (review/input)")
 
 

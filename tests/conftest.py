@@ -1,0 +1,130 @@
+"""One real stack per test session: a Temporal dev server and a SecantusDB server (the same
+embedded servers `make run` starts), the agency simulators, a worker and the API on loopback
+ports. Tests talk to it over HTTP and keep apart by using their own citizen ids.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from onestop.stack import running_stack
+from orchestrator.auth import Principal, Role, issue_token
+from orchestrator.embedded import EmbeddedServers, free_port
+from orchestrator.settings import Settings
+from orchestrator.temporal_client import connect_temporal
+from tests.support import CaseWatcher
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave with os._exit once pytest has printed its summary: the Temporal SDK can abort at
+    interpreter exit after a successful run (sdk-python #300), which would turn CI red."""
+    if _exit_status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[0])
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServers]:
+    home = tmp_path_factory.mktemp("onestop")
+    embedded = EmbeddedServers(
+        home=home, temporal_port=free_port(), temporal_ui_port=None, mongodb_port=free_port()
+    )
+    embedded.start_temporal()
+    embedded.start_mongodb()
+    try:
+        yield embedded
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(servers: EmbeddedServers) -> Settings:
+    return make_settings(servers)
+
+
+def make_settings(servers: EmbeddedServers, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "home": servers.home,
+        "temporal_address": servers.temporal_address,
+        "mongodb_url": servers.mongodb_url,
+        "mongodb_database": "onestop_test",
+        "api_port": free_port(),
+        "simulator_port": free_port(),
+        "task_queue": f"onestop-test-{uuid.uuid4().hex[:8]}",
+        "jwt_secret": "test-secret-" + uuid.uuid4().hex,
+        **overrides,
+    }
+    return Settings.model_validate(values)
+
+
+@pytest.fixture(scope="session")
+async def stack(servers: EmbeddedServers, settings: Settings) -> AsyncIterator[Settings]:
+    await servers.wait_ready()
+    async with running_stack(settings):
+        yield settings
+
+
+@pytest.fixture(scope="session")
+async def temporal(stack: Settings) -> Client:
+    return await connect_temporal(stack.temporal_address)
+
+
+@pytest.fixture
+async def http(stack: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://{stack.api_host}:{stack.api_port}", timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def simulators(stack: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.agency_base_url, timeout=30) as client:
+        yield client
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(stack: Settings) -> TokenFactory:
+    """auth(role, sub, agency=None) -> Authorization header for that principal."""
+
+    def make(role: str = "citizen", sub: str | None = None, agency: str | None = None) -> dict[str, str]:
+        principal = Principal(role=Role(role), sub=sub or new_citizen(), agency=agency)
+        return {"Authorization": f"Bearer {issue_token(principal, stack.jwt_secret, 600)}"}
+
+    return make
+
+
+def new_citizen() -> str:
+    return f"citizen-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def citizen() -> str:
+    return new_citizen()
+
+
+@pytest.fixture
+def watcher(http: httpx.AsyncClient, simulators: httpx.AsyncClient, auth: TokenFactory) -> CaseWatcher:
+    return CaseWatcher(http, simulators, auth)
+
+
+CATALOG = Path(__file__).resolve().parent.parent / "catalog"
+Poller = Callable[[], Awaitable[bool]]

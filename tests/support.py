@@ -1,0 +1,77 @@
+"""Test helpers that speak to the running stack only through its HTTP APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+MOVE: dict[str, Any] = {
+    "citizen_name": "Ana Lima",
+    "new_address": "12 Rua das Flores, Porto",
+    "move_date": "2026-12-01",
+    "district": "porto",
+    "owns_vehicle": True,
+}
+FINAL = {"completed", "compensated", "failed", "cancelled"}
+
+
+class CaseWatcher:
+    def __init__(
+        self, http: httpx.AsyncClient, simulators: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+    ) -> None:
+        self.http = http
+        self.simulators = simulators
+        self.auth = auth
+
+    async def trigger(
+        self, citizen: str, type_: str, data: dict[str, Any], key: str | None = None
+    ) -> httpx.Response:
+        headers = self.auth("citizen", citizen)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return await self.http.post("/v1/life-events", json={"type": type_, "data": data}, headers=headers)
+
+    async def start(self, citizen: str, type_: str, data: dict[str, Any], key: str | None = None) -> str:
+        response = await self.trigger(citizen, type_, data, key)
+        assert response.status_code == 202, response.text
+        case_id: str = response.json()["case_id"]
+        return case_id
+
+    async def case(self, citizen: str, case_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"/v1/cases/{case_id}", headers=self.auth("citizen", citizen))
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def wait(
+        self, citizen: str, case_id: str, statuses: set[str] | None = None, within: float = 60
+    ) -> dict[str, Any]:
+        """Poll the read model until the case reaches one of `statuses` (default: any final one)."""
+        wanted = statuses or FINAL
+        deadline = time.monotonic() + within
+        while True:
+            case = await self.case(citizen, case_id)
+            if case["status"] in wanted:
+                return case
+            if time.monotonic() > deadline:
+                raise AssertionError(f"case {case_id} still {case['status']} after {within}s: {case}")
+            await asyncio.sleep(0.1)
+
+    async def records(self, agency: str, case_id: str) -> list[dict[str, Any]]:
+        response = await self.simulators.get(f"/agencies/{agency}/records", params={"case_id": case_id})
+        assert response.status_code == 200, response.text
+        data: list[dict[str, Any]] = response.json()["data"]
+        return data
+
+    async def fault(self, **fault: Any) -> None:
+        response = await self.simulators.post("/admin/faults", json=fault)
+        assert response.status_code == 201, response.text
+
+
+def step(case: dict[str, Any], step_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in case["steps"] if s["id"] == step_id)
+    return found

@@ -1,0 +1,104 @@
+"""Every rejection path of the API names what is wrong and loses nothing already accepted."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import TokenFactory
+from tests.support import MOVE, CaseWatcher
+
+
+async def test_missing_token_is_401(http: httpx.AsyncClient) -> None:
+    response = await http.post("/v1/life-events", json={"type": "moving_house", "data": MOVE})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_forged_token_is_401(http: httpx.AsyncClient) -> None:
+    headers = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4Iiwicm9sZSI6ImNpdGl6ZW4ifQ.bad"}
+    response = await http.get("/v1/cases", headers=headers)
+    assert response.status_code == 401
+
+
+async def test_token_signed_with_another_key_is_401(http: httpx.AsyncClient) -> None:
+    from orchestrator.auth import Principal, Role, issue_token
+
+    forged = issue_token(
+        Principal(sub="x", role=Role.citizen), "not-the-server-key-but-long-enough-for-hs256", 60
+    )
+    response = await http.get("/v1/cases", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+async def test_wrong_role_is_403(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    response = await http.post(
+        "/v1/life-events", json={"type": "moving_house", "data": MOVE}, headers=auth("designer", "d-1")
+    )
+    assert response.status_code == 403
+    assert "designer" in response.json()["detail"]
+
+
+async def test_agency_token_cannot_read_cases(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    response = await http.get("/v1/cases", headers=auth("agency", "tax-1", agency="tax_office"))
+    assert response.status_code == 403
+
+
+async def test_another_citizens_case_is_404(watcher: CaseWatcher, citizen: str) -> None:
+    case_id = await watcher.start(citizen, "moving_house", MOVE)
+    response = await watcher.http.get(f"/v1/cases/{case_id}", headers=watcher.auth("citizen", "intruder"))
+    assert response.status_code == 404
+
+
+async def test_unknown_case_is_404(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    response = await http.get("/v1/cases/no-such-case", headers=auth("citizen", "c"))
+    assert response.status_code == 404
+
+
+async def test_support_reads_any_case(watcher: CaseWatcher, citizen: str) -> None:
+    case_id = await watcher.start(citizen, "moving_house", MOVE)
+    response = await watcher.http.get(f"/v1/cases/{case_id}", headers=watcher.auth("support", "s-1"))
+    assert response.status_code == 200
+
+
+async def test_unknown_type_is_422_naming_type(watcher: CaseWatcher, citizen: str) -> None:
+    response = await watcher.trigger(citizen, "winning_the_lottery", MOVE)
+    assert response.status_code == 422
+    assert response.json()["field"] == "type"
+
+
+async def test_missing_field_is_422_naming_it(watcher: CaseWatcher, citizen: str) -> None:
+    data = {k: v for k, v in MOVE.items() if k != "new_address"}
+    response = await watcher.trigger(citizen, "moving_house", data)
+    assert response.status_code == 422
+    assert response.json()["field"] == "data.new_address"
+
+
+async def test_wrong_type_is_422_naming_it(watcher: CaseWatcher, citizen: str) -> None:
+    response = await watcher.trigger(citizen, "moving_house", {**MOVE, "move_date": "next tuesday"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "data.move_date"
+
+
+async def test_unexpected_field_is_422(watcher: CaseWatcher, citizen: str) -> None:
+    response = await watcher.trigger(citizen, "moving_house", {**MOVE, "favourite_colour": "blue"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "data.favourite_colour"
+
+
+async def test_malformed_body_is_422(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    response = await http.post("/v1/life-events", json={"data": MOVE}, headers=auth("citizen", "c"))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "type"]
+
+
+async def test_rejected_request_creates_no_case(watcher: CaseWatcher, citizen: str) -> None:
+    await watcher.trigger(citizen, "moving_house", {**MOVE, "move_date": "soon"})
+    response = await watcher.http.get("/v1/cases", headers=watcher.auth("citizen", citizen))
+    assert response.json()["count"] == 0
+
+
+async def test_health_and_readiness(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/healthz")).json() == {"status": "ok", "checks": {}}
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"mongodb": "ok", "temporal": "ok"}

@@ -1,0 +1,45 @@
+"""The `onestop` command line, run as a user runs it (a separate process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jwt
+
+from tests.conftest import CATALOG
+
+ONESTOP = str(Path(sys.executable).parent / "onestop")
+
+
+def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {"ONESTOP_HOME": str(home), "ONESTOP_LOG_JSON": "true", "PATH": str(Path(sys.executable).parent)}
+    return subprocess.run([ONESTOP, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def test_token_prints_a_verifiable_jwt(tmp_path: Path) -> None:
+    result = run("token", "--role", "agency", "--sub", "tax-1", "--agency", "tax_office", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    secret = (tmp_path / "jwt.key").read_text().strip()
+    claims = jwt.decode(result.stdout.strip(), secret, algorithms=["HS256"])
+    assert (claims["role"], claims["sub"], claims["agency"]) == ("agency", "tax-1", "tax_office")
+
+
+def test_token_rejects_agency_claim_on_citizen(tmp_path: Path) -> None:
+    result = run("token", "--role", "citizen", "--sub", "c", "--agency", "tax_office", home=tmp_path)
+    assert result.returncode == 2
+    assert "agency claim" in result.stderr
+
+
+def test_catalog_validate_passes_on_shipped_catalog(tmp_path: Path) -> None:
+    result = run("catalog", "validate", str(CATALOG), home=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok moving_house" in result.stdout
+
+
+def test_catalog_diagram_prints_mermaid(tmp_path: Path) -> None:
+    result = run("catalog", "diagram", "moving_house", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("flowchart TD")
+    assert "register_residence --> update_tax" in result.stdout
