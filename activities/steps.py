@@ -17,8 +17,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.agency_client import AgencyClient, AgencyRequest
 from orchestrator.case_store import CaseStore
-from orchestrator.cases import StepStatus, TimelineEntry
-from orchestrator.contracts import CaseOutcome, CompensationRequest, StepRequest, StepResult
+from orchestrator.cases import FINAL_STEP_STATUSES, StepStatus, TimelineEntry
+from orchestrator.contracts import CaseOutcome, CompensationRequest, StepProgress, StepRequest, StepResult
 from orchestrator.errors import AgencyError
 from orchestrator.vault import CaseDataStore
 
@@ -56,26 +56,27 @@ class StepActivities:
                 req.case_id, req.step_id, req.events, exc, req.maximum_attempts, started
             )
             raise _as_application_error(exc) from exc
-        log.info("step_succeeded", agency=req.agency, action=req.action, attempt=info.attempt)
+        status = StepStatus.waiting if req.await_decision else StepStatus.succeeded
+        detail = f"{req.agency} ref {reply.reference}"
+        if req.await_decision:
+            detail = f"submitted to {req.agency} (ref {reply.reference}), waiting for its decision"
+        log.info(f"step_{status.value}", agency=req.agency, action=req.action, attempt=info.attempt)
         events = [
             *req.events,
             *_started(req.step_id, started),
-            _entry("step_succeeded", req.step_id, f"{req.agency} ref {reply.reference}"),
+            _entry(f"step_{status.value}", req.step_id, detail),
         ]
-        await self._cases.record_step(
-            req.case_id,
-            req.step_id,
-            {
-                "status": StepStatus.succeeded.value,
-                "attempts": info.attempt,
-                "error": None,
-                "reference": reply.reference,
-                "shared_fields": sorted(fields),
-                "started_at": started,
-                "finished_at": _now(),
-            },
-            events,
-        )
+        changes: dict[str, Any] = {
+            "status": status.value,
+            "attempts": info.attempt,
+            "error": None,
+            "reference": reply.reference,
+            "shared_fields": sorted(fields),
+            "started_at": started,
+        }
+        if not req.await_decision:
+            changes["finished_at"] = _now()
+        await self._cases.record_step(req.case_id, req.step_id, changes, events, case_status=req.case_status)
         return StepResult(reference=reply.reference, output=reply.output)
 
     @activity.defn(name="compensate_step")
@@ -106,6 +107,16 @@ class StepActivities:
             [*req.events, _entry("step_compensated", req.step_id, f"{req.agency}.{req.action}")],
         )
         return StepResult(reference=reply.reference, output=reply.output)
+
+    @activity.defn(name="record_progress")
+    async def record_progress(self, progress: StepProgress) -> None:
+        """A transition decided in the workflow: a wait begins, an agency decides."""
+        changes: dict[str, Any] = {"status": progress.status.value, "error": progress.error}
+        if progress.status in FINAL_STEP_STATUSES:
+            changes["finished_at"] = _now()
+        await self._cases.record_step(
+            progress.case_id, progress.step_id, changes, progress.events, case_status=progress.case_status
+        )
 
     @activity.defn(name="record_outcome")
     async def record_outcome(self, outcome: CaseOutcome) -> None:

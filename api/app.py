@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import cases, health, life_events
+from api.routes import agency_tasks, cases, catalog, health, life_events
 from api.services import Services
+from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
-from orchestrator.catalog import load_catalog
+from orchestrator.catalog import CatalogSource
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.settings import Settings
@@ -24,14 +25,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        catalog = load_catalog(settings.catalog_path)
+        catalog = CatalogSource(settings.catalog_path)
         mongo = connect(settings.mongodb_url)
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
         store = CaseStore(db)
-        intake = CaseIntake(catalog, store, CaseDataStore(db), temporal, settings.task_queue)
-        app.state.services = Services(settings, mongo, db, temporal, catalog, store, intake)
+        vault = CaseDataStore(db)
+        intake = CaseIntake(catalog, store, vault, temporal, settings.task_queue)
+        commands = CaseCommands(store, vault, temporal)
+        app.state.services = Services(settings, mongo, db, temporal, catalog, store, intake, commands)
         try:
             yield
         finally:
@@ -39,6 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="OneStop", version="1", lifespan=lifespan)
     problems.install(app)
-    for module in (life_events, cases, health):
+    for module in (life_events, cases, agency_tasks, catalog, health):
         app.include_router(module.router)
     return app

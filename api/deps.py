@@ -47,3 +47,4 @@ def require(*roles: Role) -> object:
 CitizenDep = Annotated[Principal, require(Role.citizen)]
 DesignerDep = Annotated[Principal, require(Role.designer)]
 CaseReaderDep = Annotated[Principal, require(Role.citizen, Role.support)]
+AgencyDep = Annotated[Principal, require(Role.agency)]

@@ -8,8 +8,9 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
 
+from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
-from orchestrator.catalog import Catalog
+from orchestrator.catalog import CatalogSource
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
@@ -21,6 +22,7 @@ class Services:
     mongo: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
     temporal: Client
-    catalog: Catalog
+    catalog: CatalogSource
     cases: CaseStore
     intake: CaseIntake
+    commands: CaseCommands

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import Field
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -28,6 +29,7 @@ class CaseRecord(CaseView):
 
     citizen_id: str
     request_hash: str
+    definition: LifeEventDefinition = Field(description="the version this case is pinned to")
 
 
 class CaseStore:
@@ -46,6 +48,7 @@ class CaseStore:
             status=CaseStatus.running,
             citizen_id=citizen_id,
             request_hash=request_hash,
+            definition=definition,
             steps=[StepView(id=s.id, agency=s.agency, required=s.required) for s in definition.steps],
             timeline=[
                 TimelineEntry(at=at, event="case_accepted", detail=f"{definition.type} v{definition.version}")

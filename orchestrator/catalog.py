@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import structlog
 import yaml
 from pydantic import ValidationError
 
 from orchestrator import conditions
 from orchestrator.agencies import AgencyDirectory, load_directory
-from orchestrator.definition import FieldType, LifeEventDefinition
+from orchestrator.definition import FieldType, LifeEventDefinition, StepKind
 from orchestrator.errors import DefinitionError, UnknownLifeEvent
+
+log = structlog.get_logger(__name__)
 
 AGENCIES_FILE = "agencies.yaml"
 _ZERO: dict[FieldType, object] = {
@@ -119,6 +122,18 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
                 problems.append(((*at, "inputs", j), f"{name!r} is not an input of {definition.type!r}"))
             elif accepts is not None and name not in accepts.accepts:
                 problems.append(((*at, "inputs", j), f"{step.agency}.{step.action} does not accept {name!r}"))
+        for j, name in enumerate(step.asks):
+            asked = definition.field(name)
+            if asked is None:
+                problems.append(((*at, "asks", j), f"{name!r} is not an input of {definition.type!r}"))
+            elif asked.required:
+                problems.append(
+                    ((*at, "asks", j), f"{name!r} is asked during the case: make it required: false")
+                )
+        if step.asks and step.kind is not StepKind.citizen_input:
+            problems.append(((*at, "asks"), "only citizen_input steps ask the citizen for fields"))
+        if step.kind is StepKind.citizen_input and not step.asks:
+            problems.append(((*at, "asks"), "a citizen_input step must list the fields it asks for"))
         for j, dep in enumerate(step.depends_on):
             if dep not in ids:
                 problems.append(((*at, "depends_on", j), f"unknown step {dep!r}"))
@@ -205,3 +220,27 @@ def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
     elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
         return node.value[part]  # type: ignore[no-any-return]
     return None
+
+
+class CatalogSource:
+    """The catalog as it is on disk now: reloaded when a file changes, so a designer's new or
+    edited definition applies to the next case without a restart. A folder that stops
+    validating keeps the last good catalog in service (and says why in the log)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._signature = self._stat()
+        self._catalog = load_catalog(path)
+
+    def current(self) -> Catalog:
+        signature = self._stat()
+        if signature != self._signature:
+            self._signature = signature
+            try:
+                self._catalog = load_catalog(self.path)
+            except DefinitionError as exc:
+                log.warning("catalog_reload_rejected", problems=exc.problems)
+        return self._catalog
+
+    def _stat(self) -> list[tuple[str, int, int]]:
+        return [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(self.path.glob("*.yaml"))]

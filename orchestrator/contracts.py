@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, JsonValue
 
-from orchestrator.cases import CaseStatus, StepView, TimelineEntry
+from orchestrator.cases import CaseStatus, StepStatus, StepView, TimelineEntry
 from orchestrator.definition import LifeEventDefinition
 
 
@@ -28,6 +28,8 @@ class StepRequest(BaseModel):
     action: str
     inputs: list[str] = Field(default_factory=list)
     maximum_attempts: int = 1
+    await_decision: bool = Field(default=False, description="agency_review: the agency decides later")
+    case_status: CaseStatus | None = None
     events: list[TimelineEntry] = Field(default_factory=list, description="workflow events to record")
 
 
@@ -44,6 +46,31 @@ class CompensationRequest(BaseModel):
     action: str
     maximum_attempts: int = 1
     events: list[TimelineEntry] = Field(default_factory=list)
+
+
+class StepProgress(BaseModel):
+    """A transition the workflow decides on its own (waiting, a decision): one read-model write."""
+
+    case_id: str
+    step_id: str
+    status: StepStatus
+    error: str | None = None
+    case_status: CaseStatus | None = None
+    events: list[TimelineEntry] = Field(default_factory=list)
+
+
+class InputProvided(BaseModel):
+    """The citizen answered a citizen_input step; the values stay in the vault, only names travel."""
+
+    step_id: str
+    fields: list[str]
+
+
+class AgencyDecision(BaseModel):
+    step_id: str
+    approved: bool
+    reason: str = Field(default="", max_length=500)
+    decided_by: str
 
 
 class CaseOutcome(BaseModel):

@@ -11,7 +11,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, create_model
+
+from orchestrator.errors import InputError
 
 IDENT = r"^[a-z][a-z0-9_]{0,62}$"
 Ident = Annotated[str, Field(pattern=IDENT)]
@@ -78,6 +80,9 @@ class StepDefinition(BaseModel):
     required: bool = True
     inputs: list[Ident] = Field(default_factory=list)
     kind: StepKind = StepKind.automatic
+    asks: list[Ident] = Field(
+        default_factory=list, description="citizen_input only: fields the citizen gives while the case runs"
+    )
     retry: RetrySpec = Field(default_factory=RetrySpec)
     timeout_seconds: float = Field(default=15.0, gt=0, le=3600, description="per attempt; agencies get 10 s")
     wait_days: float = Field(default=14.0, gt=0, le=366, description="longest durable wait (review/input)")
@@ -104,15 +109,31 @@ class LifeEventDefinition(BaseModel):
         """Non-personal inputs: the only case data the workflow (and its conditions) may see."""
         return [f.name for f in self.inputs if not f.personal]
 
-    def data_model(self) -> DataModel:
-        """A Pydantic model of the citizen's data, so bad input is a 422 naming the field."""
+    def data_model(self, only: list[str] | None = None) -> DataModel:
+        """A Pydantic model of the citizen's data, so bad input is a 422 naming the field.
+
+        With `only`, a model of just those fields, all required: what a citizen_input step asks.
+        """
         fields: dict[str, Any] = {}
         for f in self.inputs:
+            if only is not None and f.name not in only:
+                continue
             py_type = _PYTHON_TYPES[f.type]
-            if f.required and f.default is None:
+            if only is not None or (f.required and f.default is None):
                 fields[f.name] = (py_type, ...)
             else:
                 fields[f.name] = (py_type | None, f.default)
         model_name = "".join(part.title() for part in re.split(r"_+", self.type)) + "Data"
         model: DataModel = create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
         return model
+
+
+def validate_data(model: DataModel, data: dict[str, Any]) -> dict[str, JsonValue]:
+    """Validated data as JSON values, or an InputError naming the first bad field as `data.<name>`."""
+    try:
+        validated = model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(".".join(str(p) for p in ("data", *err["loc"])), err["msg"]) from None
+    clean: dict[str, JsonValue] = validated.model_dump(mode="json")
+    return clean

@@ -14,15 +14,15 @@ import uuid
 from typing import Any
 
 import structlog
-from pydantic import JsonValue, ValidationError
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from orchestrator.case_store import CaseRecord, CaseStore
-from orchestrator.catalog import Catalog
+from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
-from orchestrator.errors import IdempotencyConflict, InputError
+from orchestrator.definition import validate_data
+from orchestrator.errors import IdempotencyConflict
 from orchestrator.temporal_client import workflow_id
 from orchestrator.vault import CaseDataStore
 
@@ -32,7 +32,12 @@ _CASE_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10")
 
 class CaseIntake:
     def __init__(
-        self, catalog: Catalog, cases: CaseStore, vault: CaseDataStore, temporal: Client, task_queue: str
+        self,
+        catalog: CatalogSource,
+        cases: CaseStore,
+        vault: CaseDataStore,
+        temporal: Client,
+        task_queue: str,
     ) -> None:
         self._catalog = catalog
         self._cases = cases
@@ -43,14 +48,8 @@ class CaseIntake:
     async def trigger(
         self, citizen_id: str, type_: str, data: dict[str, Any], idempotency_key: str | None
     ) -> tuple[CaseRecord, bool]:
-        definition = self._catalog.get(type_)
-        try:
-            validated = definition.data_model().model_validate(data)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in ("data", *err["loc"]))
-            raise InputError(field, err["msg"]) from None
-        clean: dict[str, JsonValue] = validated.model_dump(mode="json")
+        definition = self._catalog.current().get(type_)
+        clean = validate_data(definition.data_model(), data)
         request_hash = hashlib.sha256(json.dumps([type_, clean], sort_keys=True).encode()).hexdigest()
         case_id = (
             str(uuid.uuid5(_CASE_NAMESPACE, f"{citizen_id}\x00{idempotency_key}"))

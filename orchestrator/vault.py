@@ -23,6 +23,11 @@ class CaseDataStore:
             {"_id": case_id}, {"$setOnInsert": {"citizen_id": citizen_id, "data": data}}, upsert=True
         )
 
+    async def add(self, case_id: str, data: dict[str, Any]) -> None:
+        """Fields the citizen gave while the case ran (a citizen_input step's answers)."""
+        if data:
+            await self._data.update_one({"_id": case_id}, {"$set": {f"data.{k}": v for k, v in data.items()}})
+
     async def fields(self, case_id: str, names: list[str]) -> dict[str, Any]:
         """Only `names`, and only those the citizen gave (absent optional fields stay absent)."""
         projection = {f"data.{n}": 1 for n in names} or {"_id": 1}

@@ -29,7 +29,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=[LifeEventWorkflow],
-        activities=[steps.run_step, steps.compensate_step, steps.record_outcome],
+        activities=[steps.run_step, steps.compensate_step, steps.record_progress, steps.record_outcome],
         max_concurrent_activities=200,
     )
 

@@ -12,6 +12,7 @@ Cancelling an activity mid-call could leave an agency record that nothing undoes
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -20,34 +21,38 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator import conditions
-    from orchestrator.cases import (
-        FINAL_STEP_STATUSES,
-        CaseStatus,
-        StepStatus,
-        StepView,
-        TimelineEntry,
-    )
+    from orchestrator.cases import FINAL_STEP_STATUSES, CaseStatus, StepStatus, StepView, TimelineEntry
     from orchestrator.contracts import (
+        AgencyDecision,
         CancelRequest,
         CaseOutcome,
         CaseState,
         CompensationRequest,
+        InputProvided,
         LifeEventInput,
+        StepProgress,
         StepRequest,
         StepResult,
     )
-    from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind
+    from orchestrator.definition import StepDefinition, StepKind
 
-_OUTCOME_TIMEOUT = timedelta(seconds=30)
-_OUTCOME_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+_BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
+_BOOKKEEPING_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _COMPENSATION_ATTEMPTS_FLOOR = 10
 
 
 class StepFailed(Exception):
-    def __init__(self, step_id: str, reason: str) -> None:
+    """A step failed for good; `submitted` means the agency holds something to undo."""
+
+    def __init__(self, step_id: str, reason: str, *, submitted: bool = False) -> None:
         self.step_id = step_id
         self.reason = reason
+        self.submitted = submitted
         super().__init__(f"{step_id}: {reason}")
+
+
+class StepInterrupted(StepFailed):
+    """A cancel arrived while the step waited for a citizen or an agency."""
 
 
 @workflow.defn(name="LifeEventWorkflow")
@@ -60,6 +65,8 @@ class LifeEventWorkflow:
         self._timeline: list[TimelineEntry] = []
         self._unrecorded: list[TimelineEntry] = []
         self._cancel: CancelRequest | None = None
+        self._inputs: dict[str, InputProvided] = {}
+        self._decisions: dict[str, AgencyDecision] = {}
 
     @workflow.run
     async def run(self, input: LifeEventInput) -> CaseState:
@@ -72,25 +79,26 @@ class LifeEventWorkflow:
         done_order: list[StepDefinition] = []
         failure = await self._execute(input, done_order)
         if failure is not None or self._cancel is not None:
-            compensation_failed = await asyncio.shield(
-                asyncio.ensure_future(self._compensate(input, done_order))
-            )
+            # Shielded: a Temporal cancel arriving now must not stop the undo half-way.
+            undo = asyncio.ensure_future(self._compensate(input, done_order))
+            compensation_failed = await asyncio.shield(undo)
             if compensation_failed:
                 self._status = CaseStatus.failed
-            elif self._cancel is not None and failure is None:
+            elif failure is None:
                 self._status = CaseStatus.cancelled
             else:
                 self._status = CaseStatus.compensated
         else:
             self._status = CaseStatus.completed
         self._event(f"case_{self._status.value}")
+        outcome = CaseOutcome(
+            case_id=self._case_id, status=self._status, steps=self._step_list(), events=self._drain()
+        )
         await workflow.execute_activity(
             "record_outcome",
-            CaseOutcome(
-                case_id=self._case_id, status=self._status, steps=self._step_list(), events=self._drain()
-            ),
-            start_to_close_timeout=_OUTCOME_TIMEOUT,
-            retry_policy=_OUTCOME_RETRY,
+            outcome,
+            start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
+            retry_policy=_BOOKKEEPING_RETRY,
         )
         return self.state()
 
@@ -105,6 +113,14 @@ class LifeEventWorkflow:
         if self._cancel is None:
             self._cancel = request
             self._event("cancel_requested", detail=request.reason)
+
+    @workflow.signal
+    def provide_input(self, provided: InputProvided) -> None:
+        self._inputs.setdefault(provided.step_id, provided)
+
+    @workflow.signal
+    def decide(self, decision: AgencyDecision) -> None:
+        self._decisions.setdefault(decision.step_id, decision)
 
     async def _execute(self, input: LifeEventInput, done_order: list[StepDefinition]) -> StepFailed | None:
         """Run the graph until every step is final, a required step fails, or a cancel arrives."""
@@ -133,6 +149,11 @@ class LifeEventWorkflow:
                 try:
                     self._outputs[step_id] = task.result()
                 except StepFailed as exc:
+                    if exc.submitted:
+                        done_order.append(step)  # the agency holds a submission: undo it too
+                    if isinstance(exc, StepInterrupted):
+                        self._finish(step_id, StepStatus.skipped, exc.reason)
+                        continue
                     self._finish(step_id, StepStatus.failed, exc.reason)
                     if step.required and failure is None:
                         failure = exc
@@ -182,15 +203,22 @@ class LifeEventWorkflow:
         view = self._steps[step.id]
         view.status = StepStatus.running
         view.started_at = workflow.now()
+        if step.kind is StepKind.citizen_input:
+            await self._wait_for_citizen(input, step)
         self._event("step_started", step.id, recorded=True)
+        review = step.kind is StepKind.agency_review
+        if review:
+            view.status = StepStatus.waiting
         request = StepRequest(
             case_id=input.case_id,
             citizen_id=input.citizen_id,
             step_id=step.id,
             agency=step.agency,
             action=step.action,
-            inputs=step.inputs,
+            inputs=[*step.inputs, *step.asks],
             maximum_attempts=step.retry.maximum_attempts,
+            await_decision=review,
+            case_status=self._live_status(),
             events=self._drain(),
         )
         try:
@@ -204,8 +232,70 @@ class LifeEventWorkflow:
         except ActivityError as exc:
             raise StepFailed(step.id, _reason(exc)) from exc
         view.reference = result.reference
-        view.shared_fields = sorted(step.inputs)
+        view.shared_fields = sorted(request.inputs)
+        if review:
+            await self._wait_for_agency(input, step)
         return result
+
+    async def _wait_for_citizen(self, input: LifeEventInput, step: StepDefinition) -> None:
+        self._steps[step.id].status = StepStatus.waiting
+        await self._progress(
+            input, step, StepStatus.waiting, f"waiting for the citizen: {', '.join(step.asks)}"
+        )
+        if not await self._wait(step, lambda: step.id in self._inputs):
+            raise StepInterrupted(step.id, "cancelled while waiting for the citizen")
+        if step.id not in self._inputs:
+            raise StepFailed(step.id, f"no answer from the citizen within {step.wait_days:g} days")
+        self._steps[step.id].status = StepStatus.running
+
+    async def _wait_for_agency(self, input: LifeEventInput, step: StepDefinition) -> None:
+        if not await self._wait(step, lambda: step.id in self._decisions):
+            raise StepInterrupted(step.id, "cancelled while the agency reviewed it", submitted=True)
+        decision = self._decisions.get(step.id)
+        if decision is None:
+            reason = f"no decision from {step.agency} within {step.wait_days:g} days"
+            await self._progress(input, step, StepStatus.failed, reason)
+            raise StepFailed(step.id, reason, submitted=True)
+        if not decision.approved:
+            reason = f"rejected by {step.agency}: {decision.reason}"
+            await self._progress(input, step, StepStatus.failed, reason)
+            raise StepFailed(step.id, reason)
+        self._steps[step.id].status = StepStatus.running
+        await self._progress(input, step, StepStatus.succeeded, f"approved by {decision.decided_by}")
+
+    async def _wait(self, step: StepDefinition, done: Callable[[], bool]) -> bool:
+        """Wait durably for `done` or a cancel; False on cancel, True on done or timeout."""
+        try:
+            await workflow.wait_condition(
+                lambda: done() or self._cancel is not None, timeout=timedelta(days=step.wait_days)
+            )
+        except TimeoutError:
+            return True
+        return done() or self._cancel is None
+
+    async def _progress(
+        self, input: LifeEventInput, step: StepDefinition, status: StepStatus, detail: str
+    ) -> None:
+        self._event(f"step_{status.value}", step.id, detail, recorded=True)
+        progress = StepProgress(
+            case_id=input.case_id,
+            step_id=step.id,
+            status=status,
+            error=detail if status is StepStatus.failed else None,
+            case_status=self._live_status(),
+            events=[*self._drain(), self._timeline[-1]],
+        )
+        await workflow.execute_activity(
+            "record_progress",
+            progress,
+            start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
+            retry_policy=_BOOKKEEPING_RETRY,
+        )
+
+    def _live_status(self) -> CaseStatus:
+        waiting = any(v.status is StepStatus.waiting for v in self._steps.values())
+        self._status = CaseStatus.waiting if waiting else CaseStatus.running
+        return self._status
 
     async def _compensate(self, input: LifeEventInput, done_order: list[StepDefinition]) -> list[str]:
         """Undo succeeded steps newest first; returns the steps whose undo failed for good."""
@@ -286,6 +376,3 @@ def _reason(exc: ActivityError) -> str:
     if cause is not None:
         return f"{type(cause).__name__}: {cause}"
     return str(exc)
-
-
-__all__ = ["LifeEventDefinition", "LifeEventWorkflow", "StepKind"]

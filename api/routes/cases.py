@@ -1,15 +1,16 @@
-"""A citizen follows their cases: progress per agency, the timeline, and what each agency received."""
+"""A citizen follows their cases: progress per agency, the timeline, and what each agency received;
+and acts on them: cancel, or answer what a step asks."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from typing import Any
 
-from api.deps import CaseReaderDep, ServicesDep
-from orchestrator.auth import Principal, Role
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import CaseReaderDep, CitizenDep, ServicesDep
 from orchestrator.case_store import CaseRecord
-from orchestrator.cases import CaseView
-from orchestrator.errors import CaseNotFound
+from orchestrator.cases import CaseStatus, CaseView
 
 
 class CaseList(BaseModel):
@@ -17,25 +18,53 @@ class CaseList(BaseModel):
     count: int
 
 
+class CaseCancel(BaseModel):
+    reason: str = Field(default="cancelled by the citizen", min_length=1, max_length=500)
+
+
+class StepAnswer(BaseModel):
+    data: dict[str, Any]
+
+
+class CaseAck(BaseModel):
+    case_id: str
+    status: CaseStatus
+
+
 router = APIRouter(prefix="/v1/cases", tags=["citizens"])
 
 
-def _visible(record: CaseRecord, principal: Principal) -> CaseView:
-    """Another citizen's case answers 404, so case ids cannot be probed."""
-    if principal.role is Role.citizen and record.citizen_id != principal.sub:
-        raise CaseNotFound(record.case_id)
+def _view(record: CaseRecord) -> CaseView:
     return CaseView.model_validate(record.model_dump(include=set(CaseView.model_fields)))
 
 
 @router.get("", response_model=CaseList)
 async def list_cases(principal: CaseReaderDep, services: ServicesDep) -> CaseList:
     """The caller's own cases, newest first."""
-    records = await services.cases.list_for_citizen(principal.sub)
-    views = [_visible(r, principal) for r in records]
+    views = [_view(r) for r in await services.cases.list_for_citizen(principal.sub)]
     return CaseList(data=views, count=len(views))
 
 
 @router.get("/{case_id}", response_model=CaseView)
 async def get_case(case_id: str, principal: CaseReaderDep, services: ServicesDep) -> CaseView:
     """One case: status, each step with its agency, and the timeline."""
-    return _visible(await services.cases.get(case_id), principal)
+    return _view(await services.commands.visible_case(case_id, principal))
+
+
+@router.post("/{case_id}:cancel", status_code=202, response_model=CaseAck)
+async def cancel_case(
+    case_id: str, principal: CaseReaderDep, services: ServicesDep, body: CaseCancel | None = None
+) -> CaseAck:
+    """Cancel a running case: steps in flight finish, then everything done is compensated."""
+    reason = (body or CaseCancel()).reason
+    record = await services.commands.cancel(case_id, principal, reason)
+    return CaseAck(case_id=record.case_id, status=record.status)
+
+
+@router.post("/{case_id}/steps/{step_id}/input", status_code=202, response_model=CaseAck)
+async def answer_step(
+    case_id: str, step_id: str, body: StepAnswer, citizen: CitizenDep, services: ServicesDep
+) -> CaseAck:
+    """Give the fields a waiting citizen_input step asks for."""
+    record = await services.commands.provide_input(case_id, step_id, citizen, body.data)
+    return CaseAck(case_id=record.case_id, status=record.status)

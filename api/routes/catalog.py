@@ -1,0 +1,78 @@
+"""Designers read and validate life-event definitions; everyone may read the catalog."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from api.deps import DesignerDep, PrincipalDep, ServicesDep
+from orchestrator.catalog import parse_definition
+from orchestrator.definition import LifeEventDefinition
+from orchestrator.diagram import mermaid
+from orchestrator.errors import DefinitionError, InputError
+
+
+class CatalogEntry(BaseModel):
+    type: str
+    version: int
+    title: str
+    description: str
+
+
+class CatalogList(BaseModel):
+    data: list[CatalogEntry]
+    count: int
+
+
+class CatalogDefinition(BaseModel):
+    definition: LifeEventDefinition
+    mermaid: str
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    problems: list[str]
+    mermaid: str | None = None
+
+
+router = APIRouter(prefix="/v1/catalog", tags=["designers"])
+
+
+@router.get("", response_model=CatalogList)
+async def list_catalog(_: PrincipalDep, services: ServicesDep) -> CatalogList:
+    """Every life event OneStop can run now."""
+    entries = [
+        CatalogEntry(type=d.type, version=d.version, title=d.title, description=d.description)
+        for d in services.catalog.current().definitions.values()
+    ]
+    return CatalogList(data=entries, count=len(entries))
+
+
+@router.get("/{type_}", response_model=CatalogDefinition)
+async def get_definition(type_: str, _: PrincipalDep, services: ServicesDep) -> CatalogDefinition:
+    """One definition, with its Mermaid flowchart."""
+    definition = services.catalog.current().get(type_)
+    return CatalogDefinition(definition=definition, mermaid=mermaid(definition))
+
+
+_YAML_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/yaml": {"schema": {"type": "string"}}, "application/json": {"schema": {}}},
+    }
+}
+
+
+@router.post(":validate", response_model=ValidationReport, openapi_extra=_YAML_BODY)
+async def validate_definition(_: DesignerDep, services: ServicesDep, request: Request) -> ValidationReport:
+    """Check a definition (YAML or JSON) without installing it: every problem at once, or its diagram."""
+    raw = await request.body()
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise InputError("body", "must be UTF-8 text") from None
+    try:
+        definition = parse_definition(text, "definition", services.catalog.current().directory)
+    except DefinitionError as exc:
+        return ValidationReport(valid=False, problems=exc.problems)
+    return ValidationReport(valid=True, problems=[], mermaid=mermaid(definition))

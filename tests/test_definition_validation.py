@@ -1,0 +1,337 @@
+"""The definition model and the catalog validator, without any server.
+
+A definition that passes validation is pinned into every case started from it, so a mistake the
+validator lets through becomes a stuck or leaking case in production. Each test starts from one
+valid minimal definition, changes one thing, and checks that the validator names that rule with
+the file line and JSON path a designer needs to fix it (`x.yaml:LINE: $.path: message`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from orchestrator.agencies import load_directory
+from orchestrator.catalog import load_catalog, parse_definition
+from orchestrator.definition import LifeEventDefinition
+from orchestrator.diagram import mermaid
+from orchestrator.errors import DefinitionError
+
+CATALOG = Path(__file__).parent.parent / "catalog"
+DIRECTORY = load_directory(CATALOG / "agencies.yaml")
+SOURCE = "x.yaml"
+
+# Two steps, one condition, one optional field: every rule below is one edit away from this.
+BASE = """\
+type: example
+version: 1
+title: Example
+inputs:
+  - {name: citizen_name, type: string, title: Full name}
+  - {name: new_address, type: string, title: New address}
+  - {name: previous_address, type: string, title: Previous address, required: false}
+  - {name: owns_vehicle, type: boolean, title: Keeps a vehicle, personal: false, default: false}
+steps:
+  - id: first
+    agency: residence_registry
+    action: register_address
+    compensation: cancel_address_registration
+    inputs: [citizen_name, new_address]
+  - id: second
+    agency: national_id
+    action: update_address
+    compensation: revert_address
+    depends_on: [first]
+    when: data.owns_vehicle
+    inputs: [citizen_name, new_address]
+"""
+
+
+def variant(*edits: tuple[str, str], text: str = BASE) -> str:
+    """BASE with each `old` replaced by `new`; `old` must occur once, so an edit cannot silently miss."""
+    for old, new in edits:
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+        text = text.replace(old, new)
+    return text
+
+
+def line_of(text: str, snippet: str) -> int:
+    """The 1-based line holding `snippet`, which must be on exactly one line."""
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if snippet in line]
+    assert len(lines) == 1, f"{snippet!r} is on lines {lines}"
+    return lines[0]
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(text, SOURCE, DIRECTORY)
+    return caught.value.problems
+
+
+def assert_rejected(text: str, *, message: str, path: str, at: str) -> None:
+    """The validator reports `message` about `path`, on the line of the text holding `at`."""
+    problems = problems_of(text)
+    expected = f"{SOURCE}:{line_of(text, at)}: {path}: "
+    matching = [p for p in problems if message in p]
+    assert matching, f"no problem mentions {message!r}: {problems}"
+    assert any(p.startswith(expected) for p in matching), f"expected {expected!r}...: {matching}"
+
+
+def test_base_definition_is_valid() -> None:
+    """Every rejection below must be caused by its one edit, not by a broken starting point."""
+    definition = parse_definition(BASE, SOURCE, DIRECTORY)
+    assert [s.id for s in definition.steps] == ["first", "second"]
+
+
+def test_unknown_agency() -> None:
+    """A step may only call an agency the directory knows, or the case fails at run time."""
+    text = variant(("agency: national_id", "agency: ministry_of_magic"))
+    assert_rejected(
+        text, message="unknown agency 'ministry_of_magic'", path="$.steps[1].agency", at="ministry_of_magic"
+    )
+
+
+def test_unknown_action() -> None:
+    """An action the agency does not offer would be a 404 at every attempt."""
+    text = variant(("action: update_address", "action: frobnicate"))
+    assert_rejected(
+        text,
+        message="agency 'national_id' has no action 'frobnicate'",
+        path="$.steps[1].action",
+        at="action: frobnicate",
+    )
+
+
+def test_unknown_compensation_action() -> None:
+    """A compensation that does not exist would be found out only when a case needs undoing."""
+    text = variant(("compensation: revert_address", "compensation: undo_everything"))
+    assert_rejected(
+        text,
+        message="agency 'national_id' has no action 'undo_everything'",
+        path="$.steps[1].compensation",
+        at="undo_everything",
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "cycle"),
+    [
+        (("    compensation: cancel_address_registration\n", "    depends_on: [second]\n"), "first"),
+        (("depends_on: [first]", "depends_on: [second]"), "second -> second"),
+    ],
+    ids=["two-steps", "self-dependency"],
+)
+def test_dependency_cycle(edit: tuple[str, str], cycle: str) -> None:
+    """A cycle (even a step waiting for itself) means no step can ever start: the case hangs."""
+    text = variant(edit)
+    assert_rejected(text, message="dependency cycle: ", path="$.steps", at="- id: first")
+    assert any(cycle in p for p in problems_of(text) if "dependency cycle" in p)
+
+
+def test_unknown_depends_on() -> None:
+    """Waiting for a step that does not exist would hold the dependent step forever."""
+    text = variant(("depends_on: [first]", "depends_on: [zeroth]"))
+    assert_rejected(text, message="unknown step 'zeroth'", path="$.steps[1].depends_on[0]", at="zeroth")
+
+
+def test_condition_that_does_not_compile() -> None:
+    """A syntax error in `when:` must surface at load time, not mid-case in the workflow."""
+    text = variant(("when: data.owns_vehicle", "when: data.owns_vehicle &&"))
+    assert_rejected(text, message="does not compile", path="$.steps[1].when", at="when:")
+
+
+def test_condition_on_personal_field() -> None:
+    """Personal data never enters a workflow history, so a condition cannot read it."""
+    text = variant(("when: data.owns_vehicle", "when: data.citizen_name == 'Ann'"))
+    assert_rejected(
+        text,
+        message="data.citizen_name is not a non-personal input",
+        path="$.steps[1].when",
+        at="when:",
+    )
+
+
+def test_condition_on_unknown_name() -> None:
+    """A condition sees only `data` and `steps`; any other name is a typo or a leak."""
+    text = variant(("when: data.owns_vehicle", "when: citizen.owns_vehicle"))
+    assert_rejected(text, message="unknown name 'citizen'", path="$.steps[1].when", at="when:")
+
+
+def test_condition_on_non_ancestor_step() -> None:
+    """A step may only look at steps guaranteed to have finished before it starts."""
+    text = variant(
+        ("    compensation: cancel_address_registration\n", "    when: steps.second.status == 'succeeded'\n")
+    )
+    assert_rejected(
+        text,
+        message="steps.second is not an earlier step",
+        path="$.steps[0].when",
+        at="steps.second.status",
+    )
+
+
+def test_condition_that_is_not_boolean() -> None:
+    """A condition decides whether a step runs, so it must give true or false."""
+    text = variant(("when: data.owns_vehicle", "when: 1 + 2"))
+    assert_rejected(text, message="must be true or false", path="$.steps[1].when", at="when:")
+
+
+def test_step_input_not_in_schema() -> None:
+    """A step cannot send a field the citizen was never asked for."""
+    text = variant(
+        ("    inputs: [citizen_name, new_address]\n  - id: second", "    inputs: [shoe_size]\n  - id: second")
+    )
+    assert_rejected(
+        text,
+        message="'shoe_size' is not an input of 'example'",
+        path="$.steps[0].inputs[0]",
+        at="shoe_size",
+    )
+
+
+def test_step_input_not_accepted_by_agency() -> None:
+    """Data minimisation: an agency gets no field outside its data contract."""
+    text = variant(
+        (
+            "when: data.owns_vehicle\n    inputs: [citizen_name, new_address]",
+            "when: data.owns_vehicle\n    inputs: [owns_vehicle]",
+        )
+    )
+    assert_rejected(
+        text,
+        message="national_id.update_address does not accept 'owns_vehicle'",
+        path="$.steps[1].inputs[0]",
+        at="inputs: [owns_vehicle]",
+    )
+
+
+def test_duplicate_step_ids() -> None:
+    """Step ids key the case's progress and the conditions; two steps cannot share one."""
+    text = variant(("- id: second", "- id: first"), ("    depends_on: [first]\n", ""))
+    problems = problems_of(text)
+    expected = (
+        f"{SOURCE}:{line_of(text, 'agency: national_id') - 1}: $.steps[1].id: duplicate step id 'first'"
+    )
+    assert expected in problems, problems
+
+
+def test_duplicate_input_names() -> None:
+    """Two fields of the same name would make the citizen's data ambiguous."""
+    text = variant(
+        ("{name: new_address, type: string, title: New address}", "{name: citizen_name, type: string}")
+    )
+    assert_rejected(
+        text,
+        message="duplicate input 'citizen_name'",
+        path="$.inputs[1].name",
+        at="{name: citizen_name, type: string}",
+    )
+
+
+def test_unknown_top_level_key() -> None:
+    """A misspelt key (say `step:`) must not be ignored silently."""
+    text = variant(("title: Example\n", "title: Example\ncolour: blue\n"))
+    assert_rejected(text, message="Extra inputs are not permitted", path="$.colour", at="colour: blue")
+
+
+def test_bad_step_kind() -> None:
+    """The workflow only knows three kinds of step; any other would never run."""
+    text = variant(("    agency: national_id\n", "    kind: telepathy\n    agency: national_id\n"))
+    assert_rejected(text, message="automatic", path="$.steps[1].kind", at="kind: telepathy")
+
+
+def test_citizen_input_without_asks() -> None:
+    """A citizen_input step that asks for nothing would wait for nothing."""
+    text = variant(("    agency: national_id\n", "    kind: citizen_input\n    agency: national_id\n"))
+    assert_rejected(
+        text, message="must list the fields it asks for", path="$.steps[1].asks", at="- id: second"
+    )
+
+
+def test_asks_on_automatic_step() -> None:
+    """Only a citizen_input step waits for the citizen; asks elsewhere would never be asked."""
+    text = variant(("    agency: national_id\n", "    asks: [previous_address]\n    agency: national_id\n"))
+    assert_rejected(
+        text,
+        message="only citizen_input steps ask the citizen for fields",
+        path="$.steps[1].asks",
+        at="asks: [previous_address]",
+    )
+
+
+def test_asked_field_is_required() -> None:
+    """A field given later in the case cannot be required when the case is filed."""
+    text = variant(
+        (
+            "    agency: national_id\n",
+            "    kind: citizen_input\n    asks: [new_address]\n    agency: national_id\n",
+        )
+    )
+    assert_rejected(
+        text,
+        message="'new_address' is asked during the case: make it required: false",
+        path="$.steps[1].asks[0]",
+        at="asks: [new_address]",
+    )
+
+
+def test_citizen_input_with_optional_field_is_valid() -> None:
+    """The counterpart of the asks rules: a well-formed citizen_input step is accepted."""
+    text = variant(
+        (
+            "    agency: national_id\n",
+            "    kind: citizen_input\n    asks: [previous_address]\n    agency: national_id\n",
+        )
+    )
+    assert parse_definition(text, SOURCE, DIRECTORY).steps[1].asks == ["previous_address"]
+
+
+def test_invalid_yaml_reports_line() -> None:
+    """A designer needs to know where the syntax breaks, not only that it does."""
+    text = variant(("title: Example", "title: Example: oops"))
+    problems = problems_of(text)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{SOURCE}:{line_of(text, 'Example: oops')}: not valid YAML"), problems
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """A designer fixes a definition in one pass instead of one error per run."""
+    text = variant(
+        ("agency: national_id", "agency: ministry_of_magic"),
+        (
+            "    inputs: [citizen_name, new_address]\n  - id: second",
+            "    inputs: [shoe_size]\n  - id: second",
+        ),
+        ("when: data.owns_vehicle", "when: data.citizen_name == 'Ann'"),
+    )
+    problems = problems_of(text)
+    for message in ("unknown agency", "'shoe_size' is not an input", "data.citizen_name is not"):
+        assert any(message in p for p in problems), (message, problems)
+    assert len(problems) >= 3
+
+
+def test_shipped_catalog_loads() -> None:
+    """The catalog the service starts with must validate, with every life event it promises."""
+    catalog = load_catalog(CATALOG)
+    assert {"moving_house", "birth_registration", "death_of_relative", "marriage"} <= set(catalog.definitions)
+
+
+def test_data_model_rejects_wrong_type_naming_field() -> None:
+    """Bad citizen data must be a 422 that says which field is wrong."""
+    definition = parse_definition(BASE, SOURCE, DIRECTORY)
+    model = definition.data_model()
+    model.model_validate({"citizen_name": "Ann", "new_address": "1 Main St", "owns_vehicle": True})
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate({"citizen_name": "Ann", "new_address": "1 Main St", "owns_vehicle": "perhaps"})
+    assert [err["loc"] for err in caught.value.errors()] == [("owns_vehicle",)]
+
+
+def test_mermaid_diagram() -> None:
+    """Designers review a life event as a flowchart; its edges must follow depends_on and when."""
+    definition: LifeEventDefinition = parse_definition(BASE, SOURCE, DIRECTORY)
+    diagram = mermaid(definition)
+    assert diagram.startswith("flowchart TD\n")
+    assert "    start --> first\n" in diagram
+    assert '    first -- "data.owns_vehicle" --> second\n' in diagram
