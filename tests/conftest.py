@@ -6,6 +6,7 @@ ports. Tests talk to it over HTTP and keep apart by using their own citizen ids.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -54,8 +55,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer
 
 
 @pytest.fixture(scope="session")
-def settings(servers: EmbeddedServers) -> Settings:
-    return make_settings(servers)
+def settings(servers: EmbeddedServers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The session's catalog is a copy of the shipped one, so tests may add and edit definitions."""
+    catalog = tmp_path_factory.mktemp("catalog")
+    for file in CATALOG.glob("*.yaml"):
+        shutil.copy(file, catalog / file.name)
+    return make_settings(servers, catalog_path=catalog)
 
 
 def make_settings(servers: EmbeddedServers, **overrides: object) -> Settings:
