@@ -76,7 +76,7 @@ class StepActivities:
         }
         if not req.await_decision:
             changes["finished_at"] = _now()
-        await self._cases.record_step(req.case_id, req.step_id, changes, events, case_status=req.case_status)
+        await self._cases.record_step(req.case_id, req.step_id, changes, events)
         return StepResult(reference=reply.reference, output=reply.output)
 
     @activity.defn(name="compensate_step")
@@ -114,9 +114,7 @@ class StepActivities:
         changes: dict[str, Any] = {"status": progress.status.value, "error": progress.error}
         if progress.status in FINAL_STEP_STATUSES:
             changes["finished_at"] = _now()
-        await self._cases.record_step(
-            progress.case_id, progress.step_id, changes, progress.events, case_status=progress.case_status
-        )
+        await self._cases.record_step(progress.case_id, progress.step_id, changes, progress.events)
 
     @activity.defn(name="record_outcome")
     async def record_outcome(self, outcome: CaseOutcome) -> None:

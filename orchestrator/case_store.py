@@ -78,13 +78,9 @@ class CaseStore:
         step_id: str,
         changes: dict[str, Any],
         events: list[TimelineEntry],
-        *,
-        case_status: CaseStatus | None = None,
     ) -> None:
         update: dict[str, Any] = {f"steps.$.{k}": v for k, v in changes.items()}
         update["updated_at"] = now()
-        if case_status is not None:
-            update["status"] = case_status.value
         await self._cases.update_one(
             {"_id": case_id, "steps.id": step_id},
             {"$set": update, "$push": {"timeline": {"$each": _dump(events)}}},

@@ -41,6 +41,17 @@ FINAL_STEP_STATUSES = frozenset(
 )
 
 
+def effective_status(stored: CaseStatus, steps: list[StepView]) -> CaseStatus:
+    """A running case with a step waiting on a citizen or an agency is `waiting`.
+
+    Derived rather than stored: parallel steps write the read model concurrently, and a stored
+    case-level flag would be overwritten by whichever write lands last.
+    """
+    if stored is CaseStatus.running and any(s.status is StepStatus.waiting for s in steps):
+        return CaseStatus.waiting
+    return stored
+
+
 class StepView(BaseModel):
     id: str
     agency: str

@@ -29,7 +29,6 @@ class StepRequest(BaseModel):
     inputs: list[str] = Field(default_factory=list)
     maximum_attempts: int = 1
     await_decision: bool = Field(default=False, description="agency_review: the agency decides later")
-    case_status: CaseStatus | None = None
     events: list[TimelineEntry] = Field(default_factory=list, description="workflow events to record")
 
 
@@ -55,7 +54,6 @@ class StepProgress(BaseModel):
     step_id: str
     status: StepStatus
     error: str | None = None
-    case_status: CaseStatus | None = None
     events: list[TimelineEntry] = Field(default_factory=list)
 
 

@@ -21,7 +21,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator import conditions
-    from orchestrator.cases import FINAL_STEP_STATUSES, CaseStatus, StepStatus, StepView, TimelineEntry
+    from orchestrator.cases import (
+        FINAL_STEP_STATUSES,
+        CaseStatus,
+        StepStatus,
+        StepView,
+        TimelineEntry,
+        effective_status,
+    )
     from orchestrator.contracts import (
         AgencyDecision,
         CancelRequest,
@@ -67,6 +74,7 @@ class LifeEventWorkflow:
         self._cancel: CancelRequest | None = None
         self._inputs: dict[str, InputProvided] = {}
         self._decisions: dict[str, AgencyDecision] = {}
+        self._announced: dict[str, StepStatus] = {}
 
     @workflow.run
     async def run(self, input: LifeEventInput) -> CaseState:
@@ -104,9 +112,9 @@ class LifeEventWorkflow:
 
     @workflow.query
     def state(self) -> CaseState:
-        return CaseState(
-            case_id=self._case_id, status=self._status, steps=self._step_list(), timeline=self._timeline
-        )
+        steps = self._step_list()
+        status = effective_status(self._status, steps)
+        return CaseState(case_id=self._case_id, status=status, steps=steps, timeline=self._timeline)
 
     @workflow.signal
     def cancel(self, request: CancelRequest) -> None:
@@ -218,7 +226,6 @@ class LifeEventWorkflow:
             inputs=[*step.inputs, *step.asks],
             maximum_attempts=step.retry.maximum_attempts,
             await_decision=review,
-            case_status=self._live_status(),
             events=self._drain(),
         )
         try:
@@ -245,7 +252,9 @@ class LifeEventWorkflow:
         if not await self._wait(step, lambda: step.id in self._inputs):
             raise StepInterrupted(step.id, "cancelled while waiting for the citizen")
         if step.id not in self._inputs:
-            raise StepFailed(step.id, f"no answer from the citizen within {step.wait_days:g} days")
+            reason = f"no answer from the citizen within {step.wait_days:g} days"
+            await self._progress(input, step, StepStatus.failed, reason)
+            raise StepFailed(step.id, reason)
         self._steps[step.id].status = StepStatus.running
 
     async def _wait_for_agency(self, input: LifeEventInput, step: StepDefinition) -> None:
@@ -260,7 +269,6 @@ class LifeEventWorkflow:
             reason = f"rejected by {step.agency}: {decision.reason}"
             await self._progress(input, step, StepStatus.failed, reason)
             raise StepFailed(step.id, reason)
-        self._steps[step.id].status = StepStatus.running
         await self._progress(input, step, StepStatus.succeeded, f"approved by {decision.decided_by}")
 
     async def _wait(self, step: StepDefinition, done: Callable[[], bool]) -> bool:
@@ -276,13 +284,19 @@ class LifeEventWorkflow:
     async def _progress(
         self, input: LifeEventInput, step: StepDefinition, status: StepStatus, detail: str
     ) -> None:
+        """Record a transition decided here (a wait begins or ends) with one read-model write."""
+        view = self._steps[step.id]
+        view.status = status
+        if status in FINAL_STEP_STATUSES:
+            view.finished_at = workflow.now()
+            view.error = detail if status is StepStatus.failed else None
+            self._announced[step.id] = status
         self._event(f"step_{status.value}", step.id, detail, recorded=True)
         progress = StepProgress(
             case_id=input.case_id,
             step_id=step.id,
             status=status,
             error=detail if status is StepStatus.failed else None,
-            case_status=self._live_status(),
             events=[*self._drain(), self._timeline[-1]],
         )
         await workflow.execute_activity(
@@ -291,11 +305,6 @@ class LifeEventWorkflow:
             start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
             retry_policy=_BOOKKEEPING_RETRY,
         )
-
-    def _live_status(self) -> CaseStatus:
-        waiting = any(v.status is StepStatus.waiting for v in self._steps.values())
-        self._status = CaseStatus.waiting if waiting else CaseStatus.running
-        return self._status
 
     async def _compensate(self, input: LifeEventInput, done_order: list[StepDefinition]) -> list[str]:
         """Undo succeeded steps newest first; returns the steps whose undo failed for good."""
@@ -333,6 +342,8 @@ class LifeEventWorkflow:
         self, step_id: str, status: StepStatus, detail: str | None = None, *, recorded: bool = False
     ) -> None:
         view = self._steps[step_id]
+        if self._announced.get(step_id) is status:
+            return  # already recorded when the wait ended
         view.status = status
         view.finished_at = workflow.now()
         if status in (StepStatus.failed, StepStatus.skipped):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CaseReaderDep, CitizenDep, ServicesDep
 from orchestrator.case_store import CaseRecord
-from orchestrator.cases import CaseStatus, CaseView
+from orchestrator.cases import CaseStatus, CaseView, effective_status
 
 
 class CaseList(BaseModel):
@@ -35,7 +35,9 @@ router = APIRouter(prefix="/v1/cases", tags=["citizens"])
 
 
 def _view(record: CaseRecord) -> CaseView:
-    return CaseView.model_validate(record.model_dump(include=set(CaseView.model_fields)))
+    view = CaseView.model_validate(record.model_dump(include=set(CaseView.model_fields)))
+    view.status = effective_status(view.status, view.steps)
+    return view
 
 
 @router.get("", response_model=CaseList)
