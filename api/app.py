@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import middleware, problems
 from api.routes import agency_tasks, cases, catalog, health, life_events
 from api.services import Services
 from orchestrator.case_commands import CaseCommands
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="OneStop", version="1", lifespan=lifespan)
     problems.install(app)
+    middleware.install(app)
     for module in (life_events, cases, agency_tasks, catalog, health):
         app.include_router(module.router)
     return app

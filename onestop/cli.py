@@ -197,7 +197,8 @@ def main() -> None:
     turn a finished command into a crash."""
     code = 0
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0  # click returns Exit codes in this mode
     except typer.Exit as exc:
         code = exc.exit_code
     except OneStopError as exc:

@@ -6,9 +6,11 @@ This is the seam for the once-only citizen vault (consent, data-use log) filed l
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from orchestrator.mongo import Document
 
@@ -19,9 +21,11 @@ class CaseDataStore:
 
     async def put(self, case_id: str, citizen_id: str, data: dict[str, Any]) -> None:
         """Idempotent: a retried trigger stores the same data again under the same case."""
-        await self._data.update_one(
-            {"_id": case_id}, {"$setOnInsert": {"citizen_id": citizen_id, "data": data}}, upsert=True
-        )
+        # Two concurrent upserts of one new _id can both try to insert; the loser has nothing to add.
+        with contextlib.suppress(DuplicateKeyError):
+            await self._data.update_one(
+                {"_id": case_id}, {"$setOnInsert": {"citizen_id": citizen_id, "data": data}}, upsert=True
+            )
 
     async def add(self, case_id: str, data: dict[str, Any]) -> None:
         """Fields the citizen gave while the case ran (a citizen_input step's answers)."""

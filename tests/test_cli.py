@@ -43,3 +43,16 @@ def test_catalog_diagram_prints_mermaid(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("flowchart TD")
     assert "register_residence --> update_tax" in result.stdout
+
+
+def test_catalog_validate_lists_every_problem_and_fails(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "agencies.yaml").write_text((CATALOG / "agencies.yaml").read_text())
+    text = (CATALOG / "marriage.yaml").read_text()
+    (catalog / "marriage.yaml").write_text(text.replace("agency: tax_office", "agency: taxes"))
+    (catalog / "broken.yaml").write_text("type: broken\nversion: [\n")
+    result = run("catalog", "validate", str(catalog), home=tmp_path)
+    assert result.returncode == 1
+    assert "unknown agency 'taxes'" in result.stdout
+    assert "broken.yaml:" in result.stdout and "not valid YAML" in result.stdout

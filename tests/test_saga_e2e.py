@@ -85,6 +85,7 @@ async def test_compensation_failing_for_good_leaves_case_failed(watcher: CaseWat
     assert ("compensation_failed", "update_national_id") in [
         (e["event"], e.get("step")) for e in case["timeline"]
     ]
+    assert case["timeline"][-1]["detail"] == "not undone: update_national_id"
 
 
 async def test_citizen_answers_school_question(watcher: CaseWatcher, citizen: str) -> None:

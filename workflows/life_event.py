@@ -86,6 +86,7 @@ class LifeEventWorkflow:
         self._event("case_started", detail=f"{definition.type} v{definition.version}")
         done_order: list[StepDefinition] = []
         failure = await self._execute(input, done_order)
+        compensation_failed: list[str] = []
         if failure is not None or self._cancel is not None:
             # Shielded: a Temporal cancel arriving now must not stop the undo half-way.
             undo = asyncio.ensure_future(self._compensate(input, done_order))
@@ -98,7 +99,8 @@ class LifeEventWorkflow:
                 self._status = CaseStatus.compensated
         else:
             self._status = CaseStatus.completed
-        self._event(f"case_{self._status.value}")
+        left = f"not undone: {', '.join(compensation_failed)}" if compensation_failed else None
+        self._event(f"case_{self._status.value}", detail=left)
         outcome = CaseOutcome(
             case_id=self._case_id, status=self._status, steps=self._step_list(), events=self._drain()
         )
