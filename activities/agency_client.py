@@ -6,7 +6,7 @@ backoff; any other 4xx is the agency's decision and is final.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, Field, JsonValue
@@ -28,6 +28,12 @@ class AgencyReply(BaseModel):
     reference: str
     status: str = "done"
     output: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class AgencyPort(Protocol):
+    """How a step reaches an agency: over HTTP in production, in-process in benchmarks."""
+
+    async def call(self, agency: str, action: str, key: str, request: AgencyRequest) -> AgencyReply: ...
 
 
 class AgencyClient:

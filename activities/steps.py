@@ -15,7 +15,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.agency_client import AgencyClient, AgencyRequest
+from activities.agency_client import AgencyPort, AgencyRequest
 from orchestrator.case_store import CaseStore
 from orchestrator.cases import FINAL_STEP_STATUSES, StepStatus, TimelineEntry
 from orchestrator.contracts import CaseOutcome, CompensationRequest, StepProgress, StepRequest, StepResult
@@ -32,7 +32,7 @@ def step_key(case_id: str, step_id: str) -> str:
 
 
 class StepActivities:
-    def __init__(self, cases: CaseStore, vault: CaseDataStore, agencies: AgencyClient) -> None:
+    def __init__(self, cases: CaseStore, vault: CaseDataStore, agencies: AgencyPort) -> None:
         self._cases = cases
         self._vault = vault
         self._agencies = agencies

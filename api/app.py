@@ -13,6 +13,7 @@ from api.services import Services
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
+from orchestrator.definition_store import DefinitionStore
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.settings import Settings
@@ -32,8 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
         store = CaseStore(db)
         vault = CaseDataStore(db)
-        intake = CaseIntake(catalog, store, vault, temporal, settings.task_queue)
-        commands = CaseCommands(store, vault, temporal)
+        definitions = DefinitionStore(db)
+        intake = CaseIntake(catalog, store, vault, definitions, temporal, settings.task_queue)
+        commands = CaseCommands(store, vault, definitions, temporal)
         app.state.services = Services(settings, mongo, db, temporal, catalog, store, intake, commands)
         try:
             yield

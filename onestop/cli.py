@@ -15,6 +15,7 @@ import httpx
 import typer
 from pydantic import ValidationError
 
+from onestop.bench import report, run_bench
 from onestop.stack import running_stack
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.catalog import load_catalog
@@ -190,6 +191,18 @@ def catalog_diagram(
     """Print a life event as a Mermaid flowchart."""
     settings = _settings()
     _out(mermaid(load_catalog(path or settings.catalog_path).get(type_)))
+
+
+@app.command()
+def bench(
+    cases: Annotated[int, typer.Option(min=10, max=5000, help="cases per throughput run")] = 200,
+    concurrency: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    fan_out: Annotated[int, typer.Option(min=1, max=7, help="parallel steps after the first")] = 7,
+) -> None:
+    """Measure the engine against bare Temporal with the same fan-out, in one run, on fresh servers."""
+    settings = _settings()
+    results = asyncio.run(run_bench(settings, cases, concurrency, fan_out))
+    _out(report(results, cases, concurrency, fan_out))
 
 
 def main() -> None:

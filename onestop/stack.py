@@ -14,6 +14,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from activities.agency_client import AgencyPort
 from activities.simulator import create_simulator_app
 from api.app import create_app
 from orchestrator.agencies import load_directory
@@ -21,7 +22,7 @@ from orchestrator.catalog import AGENCIES_FILE
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.worker import agency_http_client, build_worker
+from orchestrator.worker import build_worker, http_agencies
 
 log = structlog.get_logger(__name__)
 
@@ -53,8 +54,14 @@ async def serving(app: FastAPI, host: str, port: int, name: str) -> AsyncIterato
 
 @asynccontextmanager
 async def running_stack(
-    settings: Settings, *, api: bool = True, worker: bool = True, simulators: bool = True
+    settings: Settings,
+    *,
+    api: bool = True,
+    worker: bool = True,
+    simulators: bool = True,
+    agencies: AgencyPort | None = None,
 ) -> AsyncIterator[None]:
+    """`agencies` replaces the HTTP agency adapter (benchmarks use the in-process one)."""
     async with AsyncExitStack() as stack:
         mongo = connect(settings.mongodb_url)
         stack.push_async_callback(mongo.close)
@@ -68,9 +75,10 @@ async def running_stack(
             )
         if worker:
             client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
-            http = agency_http_client(settings)
-            stack.push_async_callback(http.aclose)
-            w = build_worker(client, db, http, settings, settings.task_queue)
+            if agencies is None:
+                agencies, http = http_agencies(settings)
+                stack.push_async_callback(http.aclose)
+            w = build_worker(client, db, agencies, settings.task_queue)
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
         if api:

@@ -16,7 +16,8 @@ from orchestrator.auth import Principal, Role
 from orchestrator.case_store import CaseRecord, CaseStore
 from orchestrator.cases import FINAL_CASE_STATUSES, StepStatus
 from orchestrator.contracts import AgencyDecision, CancelRequest, InputProvided
-from orchestrator.definition import StepDefinition, StepKind, validate_data
+from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind, validate_data
+from orchestrator.definition_store import DefinitionStore
 from orchestrator.errors import CaseNotFound, CaseStateError, Forbidden
 from orchestrator.temporal_client import workflow_id
 from orchestrator.vault import CaseDataStore
@@ -25,8 +26,11 @@ log = structlog.get_logger(__name__)
 
 
 class CaseCommands:
-    def __init__(self, cases: CaseStore, vault: CaseDataStore, temporal: Client) -> None:
+    def __init__(
+        self, cases: CaseStore, vault: CaseDataStore, definitions: DefinitionStore, temporal: Client
+    ) -> None:
         self._cases = cases
+        self._definitions = definitions
         self._vault = vault
         self._temporal = temporal
 
@@ -48,8 +52,9 @@ class CaseCommands:
         self, case_id: str, step_id: str, principal: Principal, data: dict[str, Any]
     ) -> CaseRecord:
         record = await self.visible_case(case_id, principal)
-        step = _waiting_step(record, step_id, StepKind.citizen_input)
-        clean = validate_data(record.definition.data_model(only=step.asks), data)
+        definition = await self._definitions.get(record.definition_id)
+        step = _waiting_step(record, definition, step_id, StepKind.citizen_input)
+        clean = validate_data(definition.data_model(only=step.asks), data)
         await self._vault.add(case_id, clean)
         await self._signal(record, "provide_input", InputProvided(step_id=step_id, fields=sorted(clean)))
         return record
@@ -58,7 +63,8 @@ class CaseCommands:
         self, case_id: str, step_id: str, principal: Principal, approved: bool, reason: str
     ) -> CaseRecord:
         record = await self._cases.get(case_id)
-        step = _waiting_step(record, step_id, StepKind.agency_review)
+        definition = await self._definitions.get(record.definition_id)
+        step = _waiting_step(record, definition, step_id, StepKind.agency_review)
         if principal.agency != step.agency:
             raise Forbidden(f"step {step_id} is reviewed by {step.agency}, not by {principal.agency}")
         decision = AgencyDecision(step_id=step_id, approved=approved, reason=reason, decided_by=principal.sub)
@@ -78,9 +84,11 @@ def _require_open(record: CaseRecord) -> None:
         raise CaseStateError(record.case_id, f"is already {record.status.value}")
 
 
-def _waiting_step(record: CaseRecord, step_id: str, kind: StepKind) -> StepDefinition:
+def _waiting_step(
+    record: CaseRecord, definition: LifeEventDefinition, step_id: str, kind: StepKind
+) -> StepDefinition:
     _require_open(record)
-    step = next((s for s in record.definition.steps if s.id == step_id), None)
+    step = next((s for s in definition.steps if s.id == step_id), None)
     if step is None:
         raise CaseNotFound(f"{record.case_id}/steps/{step_id}")
     if step.kind is not kind:

@@ -29,7 +29,7 @@ class CaseRecord(CaseView):
 
     citizen_id: str
     request_hash: str
-    definition: LifeEventDefinition = Field(description="the version this case is pinned to")
+    definition_id: str = Field(description="digest of the definition this case is pinned to")
 
 
 class CaseStore:
@@ -37,7 +37,12 @@ class CaseStore:
         self._cases = db.cases
 
     async def create(
-        self, case_id: str, citizen_id: str, definition: LifeEventDefinition, request_hash: str
+        self,
+        case_id: str,
+        citizen_id: str,
+        definition: LifeEventDefinition,
+        definition_id: str,
+        request_hash: str,
     ) -> tuple[CaseRecord, bool]:
         """Insert a new case, or return the one already stored under that id (created=False)."""
         at = now()
@@ -48,7 +53,7 @@ class CaseStore:
             status=CaseStatus.running,
             citizen_id=citizen_id,
             request_hash=request_hash,
-            definition=definition,
+            definition_id=definition_id,
             steps=[StepView(id=s.id, agency=s.agency, required=s.required) for s in definition.steps],
             timeline=[
                 TimelineEntry(at=at, event="case_accepted", detail=f"{definition.type} v{definition.version}")

@@ -6,12 +6,13 @@ pinned into its input, so editing a YAML file changes new cases only.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, ValidationError, create_model
 
 from orchestrator.errors import InputError
 
@@ -98,6 +99,13 @@ class LifeEventDefinition(BaseModel):
     inputs: list[InputField] = Field(default_factory=list)
     steps: list[StepDefinition] = Field(min_length=1)
 
+    _models: dict[tuple[str, ...] | None, DataModel] = PrivateAttr(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """Content address of this exact definition: what a case is pinned to."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
+
     def step(self, step_id: str) -> StepDefinition:
         return next(s for s in self.steps if s.id == step_id)
 
@@ -114,6 +122,9 @@ class LifeEventDefinition(BaseModel):
 
         With `only`, a model of just those fields, all required: what a citizen_input step asks.
         """
+        key = tuple(only) if only is not None else None
+        if key in self._models:
+            return self._models[key]
         fields: dict[str, Any] = {}
         for f in self.inputs:
             if only is not None and f.name not in only:
@@ -125,6 +136,7 @@ class LifeEventDefinition(BaseModel):
                 fields[f.name] = (py_type | None, f.default)
         model_name = "".join(part.title() for part in re.split(r"_+", self.type)) + "Data"
         model: DataModel = create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+        self._models[key] = model
         return model
 
 

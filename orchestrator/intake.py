@@ -7,6 +7,7 @@ the retry finds the stored case and (re)starts the workflow under the same id.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -22,6 +23,7 @@ from orchestrator.case_store import CaseRecord, CaseStore
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
 from orchestrator.definition import validate_data
+from orchestrator.definition_store import DefinitionStore
 from orchestrator.errors import IdempotencyConflict
 from orchestrator.temporal_client import workflow_id
 from orchestrator.vault import CaseDataStore
@@ -36,9 +38,11 @@ class CaseIntake:
         catalog: CatalogSource,
         cases: CaseStore,
         vault: CaseDataStore,
+        definitions: DefinitionStore,
         temporal: Client,
         task_queue: str,
     ) -> None:
+        self._definitions = definitions
         self._catalog = catalog
         self._cases = cases
         self._vault = vault
@@ -56,8 +60,12 @@ class CaseIntake:
             if idempotency_key
             else str(uuid.uuid4())
         )
-        await self._vault.put(case_id, citizen_id, clean)
-        record, created = await self._cases.create(case_id, citizen_id, definition, request_hash)
+        definition_id = await self._definitions.pin(definition)
+        # Independent writes, so concurrent: the trigger's latency is one database round trip.
+        _, (record, created) = await asyncio.gather(
+            self._vault.put(case_id, citizen_id, clean),
+            self._cases.create(case_id, citizen_id, definition, definition_id, request_hash),
+        )
         if not created and (record.citizen_id != citizen_id or record.request_hash != request_hash):
             raise IdempotencyConflict(idempotency_key or "")
         facts = {name: clean.get(name) for name in definition.fact_names}

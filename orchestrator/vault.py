@@ -34,7 +34,9 @@ class CaseDataStore:
 
     async def fields(self, case_id: str, names: list[str]) -> dict[str, Any]:
         """Only `names`, and only those the citizen gave (absent optional fields stay absent)."""
-        projection = {f"data.{n}": 1 for n in names} or {"_id": 1}
+        if not names:
+            return {}
+        projection = {f"data.{n}": 1 for n in names}
         doc = await self._data.find_one({"_id": case_id}, projection)
         if doc is None:
             return {}

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.agency_client import AgencyClient
+from activities.agency_client import AgencyClient, AgencyPort
 from activities.steps import StepActivities
 from orchestrator.case_store import CaseStore
 from orchestrator.mongo import Document
@@ -21,9 +21,8 @@ from workflows.life_event import LifeEventWorkflow
 
 
 def build_worker(
-    client: Client, db: AsyncDatabase[Document], http: httpx.AsyncClient, settings: Settings, task_queue: str
+    client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str
 ) -> Worker:
-    agencies = AgencyClient(http, base_urls={}, default_base_url=settings.agency_base_url)
     steps = StepActivities(CaseStore(db), CaseDataStore(db), agencies)
     return Worker(
         client,
@@ -34,6 +33,8 @@ def build_worker(
     )
 
 
-def agency_http_client(settings: Settings) -> httpx.AsyncClient:
+def http_agencies(settings: Settings) -> tuple[AgencyClient, httpx.AsyncClient]:
+    """The HTTP agency adapter and the client it owns (close it on shutdown)."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-    return httpx.AsyncClient(timeout=settings.agency_timeout_seconds, limits=limits)
+    http = httpx.AsyncClient(timeout=settings.agency_timeout_seconds, limits=limits)
+    return AgencyClient(http, base_urls={}, default_base_url=settings.agency_base_url), http

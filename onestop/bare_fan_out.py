@@ -1,0 +1,27 @@
+"""The benchmark's baseline: bare Temporal with a life event's fan-out and no-op activities.
+
+A module of its own because the workflow sandbox re-imports a workflow's module: it must
+import nothing but the SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+
+@activity.defn(name="bench_noop")
+async def noop(step: str) -> str:
+    return step
+
+
+@workflow.defn(name="BareFanOut")
+class BareFanOut:
+    @workflow.run
+    async def run(self, k: int) -> int:
+        timeout = timedelta(seconds=30)
+        await workflow.execute_activity(noop, "first", start_to_close_timeout=timeout)
+        calls = [workflow.execute_activity(noop, f"s{i}", start_to_close_timeout=timeout) for i in range(k)]
+        return len(await asyncio.gather(*calls)) + 1

@@ -1,0 +1,181 @@
+"""The engine against bare Temporal, measured in one run on one machine.
+
+All runs share one fresh embedded Temporal dev server (SQLite in WAL mode, as `make run`) and
+one SecantusDB server, each with one in-process worker. Bare Temporal runs one no-op activity
+then K in parallel. The engine runs a life event of the same shape with everything a case pays
+for: the case record and personal data written at intake, one read-model update per step and
+the final outcome, twice: with in-process agencies (the engine's own cost) and with the HTTP
+agency simulators (the whole product on one machine, agencies included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.agency_client import AgencyPort
+from activities.in_process import InProcessAgencies
+from onestop.bare_fan_out import BareFanOut, noop
+from onestop.stack import running_stack
+from orchestrator.case_store import CaseStore
+from orchestrator.catalog import AGENCIES_FILE, CatalogSource
+from orchestrator.contracts import CaseState
+from orchestrator.definition import LifeEventDefinition, StepDefinition
+from orchestrator.definition_store import DefinitionStore
+from orchestrator.embedded import EmbeddedServers, free_port
+from orchestrator.intake import CaseIntake
+from orchestrator.mongo import connect
+from orchestrator.settings import Settings
+from orchestrator.temporal_client import connect_temporal, workflow_id
+from orchestrator.vault import CaseDataStore
+
+FAN_OUT = [
+    ("national_id", "update_address"),
+    ("tax_office", "update_address"),
+    ("health_insurance", "update_address"),
+    ("vehicle_registry", "update_vehicle_address"),
+    ("electoral_roll", "update_registration"),
+    ("school_office", "transfer_school"),
+    ("pension_office", "stop_pension"),
+]
+SERIAL_RUNS = 20
+
+
+class BenchResult(BaseModel):
+    name: str
+    workflows_per_s: float
+    serial_ms: float
+
+
+def fan_out_definition(k: int) -> LifeEventDefinition:
+    steps = [StepDefinition(id="first", agency="residence_registry", action="register_address")]
+    for i, (agency, action) in enumerate(FAN_OUT[:k]):
+        steps.append(StepDefinition(id=f"s{i}", agency=agency, action=action, depends_on=["first"]))
+    return LifeEventDefinition(type="bench_fan_out", version=1, title="Benchmark fan-out", steps=steps)
+
+
+def write_catalog(folder: Path, source: Path, k: int) -> None:
+    """A catalog holding the agency directory and the benchmark's definition, as a designer would."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source / AGENCIES_FILE, folder / AGENCIES_FILE)
+    definition = fan_out_definition(k).model_dump(mode="json", exclude_defaults=True)
+    (folder / "bench_fan_out.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
+
+
+async def measure(
+    name: str, run_one: Callable[[], Awaitable[object]], n: int, concurrency: int
+) -> BenchResult:
+    await run_one()  # warm-up
+    gate = asyncio.Semaphore(concurrency)
+
+    async def gated() -> None:
+        async with gate:
+            await run_one()
+
+    started = time.perf_counter()
+    await asyncio.gather(*[gated() for _ in range(n)])
+    rate = n / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for _ in range(SERIAL_RUNS):
+        await run_one()
+    serial_ms = (time.perf_counter() - started) / SERIAL_RUNS * 1000
+    return BenchResult(name=name, workflows_per_s=round(rate, 2), serial_ms=round(serial_ms, 1))
+
+
+async def _bare(client: Client, n: int, concurrency: int, k: int) -> BenchResult:
+    queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    async with Worker(client, task_queue=queue, workflows=[BareFanOut], activities=[noop]):
+
+        async def one() -> None:
+            await client.execute_workflow(BareFanOut.run, k, id=f"bare-{uuid.uuid4()}", task_queue=queue)
+
+        return await measure("bare Temporal", one, n, concurrency)
+
+
+async def _engine(
+    name: str, client: Client, settings: Settings, agencies: AgencyPort | None, n: int, concurrency: int
+) -> BenchResult:
+    settings = settings.model_copy(update={"task_queue": f"bench-engine-{uuid.uuid4().hex[:6]}"})
+    mongo = connect(settings.mongodb_url)
+    db = mongo[settings.mongodb_database]
+    catalog = CatalogSource(settings.catalog_path)
+    stores = (CaseStore(db), CaseDataStore(db), DefinitionStore(db))
+    intake = CaseIntake(catalog, *stores, client, settings.task_queue)
+    try:
+        async with running_stack(settings, api=False, simulators=False, agencies=agencies):
+
+            async def one() -> None:
+                record, _ = await intake.trigger(f"bench-{uuid.uuid4().hex[:8]}", "bench_fan_out", {}, None)
+                handle = client.get_workflow_handle(workflow_id(record.case_id), result_type=CaseState)
+                state = await handle.result()
+                if state.status.value != "completed":
+                    raise RuntimeError(f"benchmark case {record.case_id} ended {state.status.value}")
+
+            return await measure(name, one, n, concurrency)
+    finally:
+        await mongo.close()
+
+
+async def run_bench(settings: Settings, n: int, concurrency: int, k: int) -> list[BenchResult]:
+    home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
+    servers = EmbeddedServers(
+        home=home, temporal_port=free_port(), temporal_ui_port=None, mongodb_port=free_port()
+    )
+    servers.start_temporal()
+    servers.start_mongodb()
+    try:
+        await servers.wait_ready()
+        write_catalog(home / "catalog", settings.catalog_path, k)
+        simulator_port = free_port()
+        settings = settings.model_copy(
+            update={
+                "temporal_address": servers.temporal_address,
+                "mongodb_url": servers.mongodb_url,
+                "mongodb_database": "onestop_bench",
+                "catalog_path": home / "catalog",
+                "simulator_port": simulator_port,
+                "agency_base_url": f"http://127.0.0.1:{simulator_port}",
+            }
+        )
+        client = await connect_temporal(servers.temporal_address)
+        results = [await _bare(client, n, concurrency, k)]
+        results.append(
+            await _engine("engine, in-process", client, settings, InProcessAgencies(), n, concurrency)
+        )
+        async with running_stack(settings, api=False, worker=False):
+            results.append(await _engine("engine, HTTP sims", client, settings, None, n, concurrency))
+        return results
+    finally:
+        servers.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def report(results: list[BenchResult], n: int, concurrency: int, k: int) -> str:
+    bare = results[0]
+    lines = []
+    for r in results:
+        ratio = r.workflows_per_s / bare.workflows_per_s
+        lines.append(
+            f"{r.name:>20}: {r.workflows_per_s:6.1f} workflows/s ({ratio:.2f}x bare) at concurrency {concurrency};"
+            f" serial {r.serial_ms:5.0f} ms ({r.serial_ms / bare.serial_ms:.2f}x bare)"
+        )
+    summary = {
+        "n": n,
+        "concurrency": concurrency,
+        "fan_out": k,
+        "throughput_ratio": {r.name: round(r.workflows_per_s / bare.workflows_per_s, 3) for r in results[1:]},
+        "results": [r.model_dump() for r in results],
+    }
+    lines.append(json.dumps(summary))
+    return "\n".join(lines)
