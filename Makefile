@@ -20,6 +20,9 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+bench: $(STAMP)
+	ONESTOP_LOG_LEVEL=WARNING $(BIN)/onestop bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -233,13 +233,7 @@ class LifeEventWorkflow:
             events=self._drain(),
         )
         try:
-            result: StepResult = await workflow.execute_activity(
-                "run_step",
-                request,
-                result_type=StepResult,
-                start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-                retry_policy=_retry(step),
-            )
+            result = await _agency_call("run_step", request, step)
         except ActivityError as exc:
             raise StepFailed(step.id, _reason(exc)) from exc
         view.reference = result.reference
@@ -327,13 +321,7 @@ class LifeEventWorkflow:
                 events=self._drain(),
             )
             try:
-                await workflow.execute_activity(
-                    "compensate_step",
-                    request,
-                    result_type=StepResult,
-                    start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-                    retry_policy=_retry(step, floor=_COMPENSATION_ATTEMPTS_FLOOR),
-                )
+                await _agency_call("compensate_step", request, step, _COMPENSATION_ATTEMPTS_FLOOR)
             except ActivityError as exc:
                 failed.append(step.id)
                 self._steps[step.id].error = f"compensation failed: {_reason(exc)}"
@@ -373,15 +361,26 @@ class LifeEventWorkflow:
         return list(self._steps.values())
 
 
-def _retry(step: StepDefinition, floor: int = 1) -> RetryPolicy:
+async def _agency_call(
+    activity: str, request: StepRequest | CompensationRequest, step: StepDefinition, attempts_floor: int = 1
+) -> StepResult:
+    """An agency activity with the step's own timeout and retry policy; agency rejections are final."""
     spec = step.retry
-    return RetryPolicy(
+    retry = RetryPolicy(
         initial_interval=timedelta(seconds=spec.initial_interval_seconds),
         backoff_coefficient=spec.backoff,
         maximum_interval=timedelta(seconds=spec.maximum_interval_seconds),
-        maximum_attempts=max(spec.maximum_attempts, floor),
+        maximum_attempts=max(spec.maximum_attempts, attempts_floor),
         non_retryable_error_types=["AgencyRejected"],
     )
+    result: StepResult = await workflow.execute_activity(
+        activity,
+        request,
+        result_type=StepResult,
+        start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
+        retry_policy=retry,
+    )
+    return result
 
 
 def _reason(exc: ActivityError) -> str:
