@@ -441,3 +441,43 @@ async def test_false_condition_skips_and_failed_compensation_fails_the_case(
     assert a.status is StepStatus.succeeded
     assert a.error == "compensation failed: already archived"
     assert fakes.outcome is not None and fakes.outcome.status is CaseStatus.failed
+
+
+async def test_skip_after_a_failed_step_propagates_down_the_chain(env: WorkflowEnvironment) -> None:
+    """A step behind a skipped-because-blocked step is blocked too: the chain stops at the failure."""
+    fakes = FakeAgencies(fail_steps={"extra": "not eligible"})
+    event = definition(
+        step("extra", required=False),
+        step("second", depends_on=["extra"]),
+        step("third", depends_on=["second"]),
+    )
+    async with case(env, fakes, event) as handle:
+        result = await handle.result()
+
+    assert result.status is CaseStatus.completed
+    assert [view(result, s).status for s in ("extra", "second", "third")] == [
+        StepStatus.failed,
+        StepStatus.skipped,
+        StepStatus.skipped,
+    ]
+    assert view(result, "third").error == "depends on failed step second"
+    assert fakes.step_ids == ["extra"]
+
+
+async def test_condition_error_at_run_time_fails_the_step_not_the_workflow(env: WorkflowEnvironment) -> None:
+    """A condition that compiles but cannot be evaluated on this case's data (a missing output
+    key) fails its step like a rejection would: the case compensates instead of hanging."""
+    fakes = FakeAgencies()
+    event = definition(
+        step("a", compensation="undo_a"),
+        step("b", depends_on=["a"], when='steps.a.output.missing == "x"'),
+    )
+    async with case(env, fakes, event) as handle:
+        result = await handle.result()
+
+    assert result.status is CaseStatus.compensated
+    b = view(result, "b")
+    assert b.status is StepStatus.failed
+    assert b.error is not None and b.error.startswith("condition could not be evaluated")
+    assert fakes.compensated_ids == ["a"]
+    assert ("step_failed", "b") in fakes.recorded_events

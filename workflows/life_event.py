@@ -43,23 +43,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from orchestrator.definition import StepDefinition, StepKind
 
+from workflows.agency_calls import StepFailed, StepInterrupted, agency_call, fail_with, reason_of
+
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
 _BOOKKEEPING_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _COMPENSATION_ATTEMPTS_FLOOR = 10
-
-
-class StepFailed(Exception):
-    """A step failed for good; `submitted` means the agency holds something to undo."""
-
-    def __init__(self, step_id: str, reason: str, *, submitted: bool = False) -> None:
-        self.step_id = step_id
-        self.reason = reason
-        self.submitted = submitted
-        super().__init__(f"{step_id}: {reason}")
-
-
-class StepInterrupted(StepFailed):
-    """A cancel arrived while the step waited for a citizen or an agency."""
 
 
 @workflow.defn(name="LifeEventWorkflow")
@@ -75,6 +63,7 @@ class LifeEventWorkflow:
         self._inputs: dict[str, InputProvided] = {}
         self._decisions: dict[str, AgencyDecision] = {}
         self._announced: dict[str, StepStatus] = {}
+        self._blocked: list[str] = []
 
     @workflow.run
     async def run(self, input: LifeEventInput) -> CaseState:
@@ -166,7 +155,7 @@ class LifeEventWorkflow:
                     if isinstance(exc, StepInterrupted):
                         self._finish(step_id, StepStatus.skipped, exc.reason)
                         continue
-                    self._finish(step_id, StepStatus.failed, exc.reason)
+                    self._finish(step_id, StepStatus.failed, exc.reason, recorded=exc.recorded)
                     if step.required and failure is None:
                         failure = exc
                     continue
@@ -192,10 +181,24 @@ class LifeEventWorkflow:
                     continue
                 pending.remove(step)
                 progressed = True
-                failed = [d for d in step.depends_on if self._steps[d].status is StepStatus.failed]
+                failed = [
+                    d
+                    for d in step.depends_on
+                    if self._steps[d].status is StepStatus.failed or d in self._blocked
+                ]
                 if failed:
+                    self._blocked.append(step.id)  # its own dependents are blocked too
                     self._finish(step.id, StepStatus.skipped, f"depends on failed step {failed[0]}")
-                elif step.when is not None and not self._condition(input, step):
+                    continue
+                try:
+                    skip = step.when is not None and not self._condition(input, step)
+                except conditions.ConditionError as exc:
+                    # A definition bug met at run time fails this step like an agency would, instead of
+                    # failing the workflow task over and over.
+                    error = StepFailed(step.id, f"condition could not be evaluated: {exc}")
+                    running[step.id] = asyncio.ensure_future(fail_with(error))
+                    continue
+                if skip:
                     self._finish(step.id, StepStatus.skipped, f"condition false: {step.when}")
                 else:
                     running[step.id] = asyncio.ensure_future(self._run_step(input, step))
@@ -233,9 +236,12 @@ class LifeEventWorkflow:
             events=self._drain(),
         )
         try:
-            result = await _agency_call("run_step", request, step)
+            result = await agency_call("run_step", request, step)
         except ActivityError as exc:
-            raise StepFailed(step.id, _reason(exc)) from exc
+            # run_step writes its own final failure; a timeout never reached it.
+            raise StepFailed(
+                step.id, reason_of(exc), recorded=isinstance(exc.cause, ApplicationError)
+            ) from exc
         view.reference = result.reference
         view.shared_fields = sorted(request.inputs)
         if review:
@@ -321,11 +327,11 @@ class LifeEventWorkflow:
                 events=self._drain(),
             )
             try:
-                await _agency_call("compensate_step", request, step, _COMPENSATION_ATTEMPTS_FLOOR)
+                await agency_call("compensate_step", request, step, _COMPENSATION_ATTEMPTS_FLOOR)
             except ActivityError as exc:
                 failed.append(step.id)
-                self._steps[step.id].error = f"compensation failed: {_reason(exc)}"
-                self._event("compensation_failed", step.id, _reason(exc))
+                self._steps[step.id].error = f"compensation failed: {reason_of(exc)}"
+                self._event("compensation_failed", step.id, reason_of(exc))
                 continue
             self._finish(step.id, StepStatus.compensated, recorded=True)
         return failed
@@ -340,9 +346,10 @@ class LifeEventWorkflow:
         view.finished_at = workflow.now()
         if status in (StepStatus.failed, StepStatus.skipped):
             view.error = detail
-        # Activities write their own step's success, failure and compensation into the read model.
-        by_activity = recorded or status in (StepStatus.succeeded, StepStatus.failed)
-        self._event(f"step_{status.value}", step_id, detail, recorded=by_activity)
+        # Activities write their own step's success and compensation into the read model.
+        self._event(
+            f"step_{status.value}", step_id, detail, recorded=recorded or status is StepStatus.succeeded
+        )
 
     def _event(
         self, event: str, step: str | None = None, detail: str | None = None, *, recorded: bool = False
@@ -359,34 +366,3 @@ class LifeEventWorkflow:
 
     def _step_list(self) -> list[StepView]:
         return list(self._steps.values())
-
-
-async def _agency_call(
-    activity: str, request: StepRequest | CompensationRequest, step: StepDefinition, attempts_floor: int = 1
-) -> StepResult:
-    """An agency activity with the step's own timeout and retry policy; agency rejections are final."""
-    spec = step.retry
-    retry = RetryPolicy(
-        initial_interval=timedelta(seconds=spec.initial_interval_seconds),
-        backoff_coefficient=spec.backoff,
-        maximum_interval=timedelta(seconds=spec.maximum_interval_seconds),
-        maximum_attempts=max(spec.maximum_attempts, attempts_floor),
-        non_retryable_error_types=["AgencyRejected"],
-    )
-    result: StepResult = await workflow.execute_activity(
-        activity,
-        request,
-        result_type=StepResult,
-        start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-        retry_policy=retry,
-    )
-    return result
-
-
-def _reason(exc: ActivityError) -> str:
-    cause = exc.cause
-    if isinstance(cause, ApplicationError):
-        return cause.message
-    if cause is not None:
-        return f"{type(cause).__name__}: {cause}"
-    return str(exc)
