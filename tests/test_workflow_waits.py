@@ -129,6 +129,20 @@ def step(step_id: str, **fields: object) -> StepDefinition:
     return StepDefinition.model_validate({"id": step_id, "agency": "agency", "action": "act", **fields})
 
 
+def register_then_review() -> LifeEventDefinition:
+    """A registration, then the agency's review of it (10 days at most), each with its undo."""
+    return definition(
+        step("register", compensation="unregister"),
+        step(
+            "review",
+            kind=StepKind.agency_review,
+            depends_on=["register"],
+            wait_days=10,
+            compensation="withdraw",
+        ),
+    )
+
+
 def view(state: CaseState, step_id: str) -> StepView:
     return next(s for s in state.steps if s.id == step_id)
 
@@ -218,16 +232,7 @@ async def test_no_agency_decision_fails_and_undoes_the_submission(env: WorkflowE
     """Silence past wait_days fails a required review; the agency still holds the submission,
     so the review is withdrawn as well as the earlier step, newest first."""
     fakes = FakeAgencies(hold_compensations=True)
-    event = definition(
-        step("register", compensation="unregister"),
-        step(
-            "review",
-            kind=StepKind.agency_review,
-            depends_on=["register"],
-            wait_days=10,
-            compensation="withdraw",
-        ),
-    )
+    event = register_then_review()
     async with case(env, fakes, event) as handle:
         result_task = asyncio.ensure_future(handle.result())  # lets time skip to the deadline
         during = await state_while_compensating(handle, fakes)
@@ -255,16 +260,7 @@ async def test_rejected_review_compensates_the_case(env: WorkflowEnvironment) ->
     """A rejection is a decision, not a timeout: the review fails with the agency's reason and
     nothing remains at that agency, so only earlier steps are undone."""
     fakes = FakeAgencies()
-    event = definition(
-        step("register", compensation="unregister"),
-        step(
-            "review",
-            kind=StepKind.agency_review,
-            depends_on=["register"],
-            wait_days=10,
-            compensation="withdraw",
-        ),
-    )
+    event = register_then_review()
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         await handle.signal(
