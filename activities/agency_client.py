@@ -6,6 +6,7 @@ backoff; any other 4xx is the agency's decision and is final.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 import httpx
@@ -13,7 +14,8 @@ from pydantic import BaseModel, Field, JsonValue
 
 from orchestrator.errors import AgencyError
 
-_RETRYABLE_4XX = frozenset({408, 425, 429})
+_RETRYABLE_4XX = frozenset({401, 403, 408, 425, 429})
+_CODE = re.compile(r"[a-z0-9_]{1,64}")
 
 
 class AgencyRequest(BaseModel):
@@ -53,21 +55,35 @@ class AgencyClient:
                 json=request.model_dump(mode="json"),
                 headers={"Idempotency-Key": key},
             )
+        except httpx.TimeoutException as exc:
+            raise AgencyError(agency, 0, "timeout", retryable=True) from exc
         except httpx.TransportError as exc:
-            raise AgencyError(agency, 0, f"{type(exc).__name__}: {exc}", retryable=True) from exc
+            raise AgencyError(agency, 0, "unreachable", retryable=True) from exc
         if response.is_success:
-            return AgencyReply.model_validate(response.json())
+            try:
+                return AgencyReply.model_validate_json(response.content)
+            except ValueError:
+                raise AgencyError(agency, response.status_code, "malformed_reply", retryable=True) from None
         status = response.status_code
+        # 5xx, throttling, and our own credentials refused (an operator fixes those) are transient.
         retryable = status >= 500 or status in _RETRYABLE_4XX
-        raise AgencyError(agency, status, _reason(response), retryable=retryable)
+        raise AgencyError(agency, status, _code(response, retryable), retryable=retryable)
 
 
-def _reason(response: httpx.Response) -> str:
+def _code(response: httpx.Response, retryable: bool) -> str:
+    """The agency's reason code when it gives a well-formed one, else a code for the status."""
     try:
         body: Any = response.json()
     except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        detail = body.get("detail", body)
-        return str(detail)[:300]
-    return str(body)[:300]
+        body = None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    code = (
+        detail.get("code")
+        if isinstance(detail, dict)
+        else body.get("code")
+        if isinstance(body, dict)
+        else None
+    )
+    if isinstance(code, str) and _CODE.fullmatch(code):
+        return code
+    return "unavailable" if retryable else "rejected"

@@ -39,7 +39,7 @@ class Fault(BaseModel):
         default=None, ge=1, description="how many calls it affects; None = until cleared"
     )
     delay_seconds: float = Field(default=0.0, ge=0, le=120)
-    reason: str = "injected fault"
+    code: str = Field(default="injected_fault", pattern=r"^[a-z0-9_]{1,64}$", description="reason code")
 
     def matches(self, agency: str, action: str, subject: str) -> bool:
         return (
@@ -78,10 +78,13 @@ class Simulator:
     async def act(self, agency: str, action: str, key: str, body: AgencyRequest) -> AgencyReply:
         spec = self.directory.action(agency, action)
         if spec is None:
-            raise HTTPException(404, f"{agency} has no action {action}")
+            raise HTTPException(
+                404, {"code": "unknown_action", "message": f"{agency} has no action {action}"}
+            )
         extra = sorted(set(body.fields) - set(spec.accepts))
         if extra:
-            raise HTTPException(422, f"{agency}.{action} does not accept field(s): {', '.join(extra)}")
+            message = f"{agency}.{action} does not accept field(s): {', '.join(extra)}"
+            raise HTTPException(422, {"code": "field_not_accepted", "message": message})
         await self._inject(agency, action, body.subject)
         reference = f"{agency[:3].upper()}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
         record = {
@@ -120,9 +123,9 @@ class Simulator:
             if fault.kind is FaultKind.delay:
                 await asyncio.sleep(fault.delay_seconds)
             elif fault.kind is FaultKind.error:
-                raise HTTPException(503, f"{agency} unavailable ({fault.reason})")
+                raise HTTPException(503, {"code": fault.code, "message": f"{agency} unavailable"})
             else:
-                raise HTTPException(409, f"{agency} rejected the request: {fault.reason}")
+                raise HTTPException(409, {"code": fault.code, "message": f"{agency} rejected the request"})
 
 
 def _simulator(request: Request) -> Simulator:

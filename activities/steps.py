@@ -27,8 +27,10 @@ log = structlog.get_logger(__name__)
 AGENCY_REJECTED = "AgencyRejected"
 
 
-def step_key(case_id: str, step_id: str) -> str:
-    return f"{case_id}:{step_id}"
+def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
+    """Stable across retries and worker restarts, so an agency acts once per case, step and
+    submission round (a review resubmitted with a missing document is a new submission)."""
+    return f"{case_id}:{step_id}" + (f":r{round_}" if round_ else "")
 
 
 class StepActivities:
@@ -45,7 +47,7 @@ class StepActivities:
         )
         started = _started_at()
         fields = await self._vault.fields(req.case_id, req.inputs)
-        key = step_key(req.case_id, req.step_id)
+        key = step_key(req.case_id, req.step_id, req.round)
         request = AgencyRequest(
             case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, fields=fields
         )
@@ -72,12 +74,17 @@ class StepActivities:
             "error": None,
             "reference": reply.reference,
             "shared_fields": sorted(fields),
-            "started_at": started,
+            "waiting_for": "agency" if req.await_decision else None,
+            "asked_fields": [],
         }
+        if info.attempt == 1:
+            changes["started_at"] = started
         if not req.await_decision:
             changes["finished_at"] = _now()
         await self._cases.record_step(req.case_id, req.step_id, changes, events)
-        return StepResult(reference=reply.reference, output=reply.output)
+        # Only reply keys the definition declares enter the workflow (and its history).
+        output = {k: v for k, v in reply.output.items() if k in req.outputs}
+        return StepResult(reference=reply.reference, output=output)
 
     @activity.defn(name="compensate_step")
     async def compensate_step(self, req: CompensationRequest) -> StepResult:
@@ -111,7 +118,12 @@ class StepActivities:
     @activity.defn(name="record_progress")
     async def record_progress(self, progress: StepProgress) -> None:
         """A transition decided in the workflow: a wait begins, an agency decides."""
-        changes: dict[str, Any] = {"status": progress.status.value, "error": progress.error}
+        changes: dict[str, Any] = {
+            "status": progress.status.value,
+            "error": progress.error,
+            "waiting_for": progress.waiting_for.value if progress.waiting_for else None,
+            "asked_fields": progress.asked_fields,
+        }
         if progress.status in FINAL_STEP_STATUSES:
             changes["finished_at"] = _now()
         await self._cases.record_step(progress.case_id, progress.step_id, changes, progress.events)
@@ -136,8 +148,9 @@ class StepActivities:
             "status": (StepStatus.failed if final else StepStatus.running).value,
             "attempts": attempt,
             "error": str(exc),
-            "started_at": started,
         }
+        if attempt == 1:
+            changes["started_at"] = started
         event = "step_failed" if final else "step_attempt_failed"
         log.warning(event, agency=exc.agency, status=exc.status, attempt=attempt)
         entries = [*events, *_started(step_id, started), _entry(event, step_id, str(exc))]

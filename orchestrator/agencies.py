@@ -20,6 +20,7 @@ class ActionSpec(BaseModel):
 
     title: str = ""
     accepts: list[Ident] = Field(default_factory=list)
+    returns: list[Ident] = Field(default_factory=list, description="non-personal reply keys steps may keep")
 
 
 class AgencySpec(BaseModel):

@@ -9,16 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from pydantic import BaseModel, Field
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.auth import Principal, Role
 from orchestrator.case_store import CaseRecord, CaseStore
-from orchestrator.cases import FINAL_CASE_STATUSES, StepStatus
+from orchestrator.cases import FINAL_CASE_STATUSES, StepStatus, StepView, WaitingFor
 from orchestrator.contracts import AgencyDecision, CancelRequest, InputProvided
 from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind, validate_data
 from orchestrator.definition_store import DefinitionStore
-from orchestrator.errors import CaseNotFound, CaseStateError, Forbidden
+from orchestrator.errors import CaseNotFound, CaseStateError, InputError, Unavailable
 from orchestrator.temporal_client import workflow_id
 from orchestrator.vault import CaseDataStore
 
@@ -41,10 +42,14 @@ class CaseCommands:
             raise CaseNotFound(case_id)
         return record
 
-    async def cancel(self, case_id: str, principal: Principal, reason: str) -> CaseRecord:
+    async def cancel(self, case_id: str, principal: Principal, note: str | None) -> CaseRecord:
+        """The person's own words stay in the read model; the workflow gets a reason code."""
         record = await self.visible_case(case_id, principal)
         _require_open(record)
-        await self._signal(record, "cancel", CancelRequest(reason=reason, requested_by=principal.sub))
+        code = "citizen_request" if principal.role is Role.citizen else f"{principal.role.value}_request"
+        if note:
+            await self._cases.add_event(case_id, "cancel_note", note)
+        await self._signal(record, "cancel", CancelRequest(reason=code, requested_by=principal.sub))
         log.info("case_cancel_requested", case_id=case_id, by_role=principal.role.value)
         return record
 
@@ -53,21 +58,34 @@ class CaseCommands:
     ) -> CaseRecord:
         record = await self.visible_case(case_id, principal)
         definition = await self._definitions.get(record.definition_id)
-        step = _waiting_step(record, definition, step_id, StepKind.citizen_input)
-        clean = validate_data(definition.data_model(only=step.asks), data)
+        _, view = _waiting_step(record, definition, step_id, WaitingFor.citizen)
+        clean = validate_data(definition.data_model(only=view.asked_fields), data)
         await self._vault.add(case_id, clean)
         await self._signal(record, "provide_input", InputProvided(step_id=step_id, fields=sorted(clean)))
         return record
 
-    async def decide(
-        self, case_id: str, step_id: str, principal: Principal, approved: bool, reason: str
-    ) -> CaseRecord:
+    async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseRecord:
         record = await self._cases.get(case_id)
         definition = await self._definitions.get(record.definition_id)
-        step = _waiting_step(record, definition, step_id, StepKind.agency_review)
-        if principal.agency != step.agency:
-            raise Forbidden(f"step {step_id} is reviewed by {step.agency}, not by {principal.agency}")
-        decision = AgencyDecision(step_id=step_id, approved=approved, reason=reason, decided_by=principal.sub)
+        step = next((s for s in definition.steps if s.id == step_id), None)
+        if step is None or step.kind is not StepKind.agency_review or principal.agency != step.agency:
+            # Another agency learns nothing about the case, not even that it exists.
+            raise CaseNotFound(f"{case_id}/steps/{step_id}")
+        _waiting_step(record, definition, step_id, WaitingFor.agency)
+        not_askable = sorted(set(verdict.request_input) - set(step.asks))
+        if not_askable:
+            raise InputError(
+                "request_input", f"{step_id} may ask only for {', '.join(step.asks) or 'nothing'}"
+            )
+        if verdict.note:
+            await self._cases.add_event(case_id, "agency_note", verdict.note, step=step_id)
+        decision = AgencyDecision(
+            step_id=step_id,
+            approved=verdict.approved,
+            reason=verdict.reason,
+            request_input=verdict.request_input,
+            decided_by=principal.sub,
+        )
         await self._signal(record, "decide", decision)
         return record
 
@@ -76,7 +94,9 @@ class CaseCommands:
         try:
             await handle.signal(name, arg)
         except RPCError as exc:
-            raise CaseStateError(record.case_id, f"the case no longer accepts {name}: {exc.message}") from exc
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise CaseStateError(record.case_id, f"the case no longer accepts {name}") from exc
+            raise Unavailable(f"Temporal did not take the {name} ({exc.status.name}): retry") from exc
 
 
 def _require_open(record: CaseRecord) -> None:
@@ -85,15 +105,25 @@ def _require_open(record: CaseRecord) -> None:
 
 
 def _waiting_step(
-    record: CaseRecord, definition: LifeEventDefinition, step_id: str, kind: StepKind
-) -> StepDefinition:
+    record: CaseRecord, definition: LifeEventDefinition, step_id: str, waiting_for: WaitingFor
+) -> tuple[StepDefinition, StepView]:
     _require_open(record)
     step = next((s for s in definition.steps if s.id == step_id), None)
-    if step is None:
+    view = next((v for v in record.steps if v.id == step_id), None)
+    if step is None or view is None:
         raise CaseNotFound(f"{record.case_id}/steps/{step_id}")
-    if step.kind is not kind:
-        raise CaseStateError(record.case_id, f"step {step_id} is {step.kind.value}, not {kind.value}")
-    view = next(v for v in record.steps if v.id == step_id)
-    if view.status is not StepStatus.waiting:
-        raise CaseStateError(record.case_id, f"step {step_id} is {view.status.value}, not waiting")
-    return step
+    if view.status is not StepStatus.waiting or view.waiting_for is not waiting_for:
+        state = view.status.value + (f" for the {view.waiting_for.value}" if view.waiting_for else "")
+        raise CaseStateError(
+            record.case_id, f"step {step_id} is {state}, not waiting for the {waiting_for.value}"
+        )
+    return step, view
+
+
+class Verdict(BaseModel):
+    """An agency's review decision as the API takes it; `note` is free text kept in MongoDB."""
+
+    approved: bool = False
+    reason: str = Field(default="", pattern=r"^[a-z0-9_]{0,64}$", description="reason code")
+    request_input: list[str] = Field(default_factory=list, description="fields to ask the citizen for")
+    note: str | None = Field(default=None, max_length=2000)

@@ -14,7 +14,7 @@ from pydantic import Field
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from orchestrator.cases import CaseStatus, CaseView, StepStatus, StepView, TimelineEntry
+from orchestrator.cases import FINAL_CASE_STATUSES, CaseStatus, CaseView, StepStatus, StepView, TimelineEntry
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.errors import CaseNotFound
 from orchestrator.mongo import Document
@@ -86,9 +86,17 @@ class CaseStore:
     ) -> None:
         update: dict[str, Any] = {f"steps.$.{k}": v for k, v in changes.items()}
         update["updated_at"] = now()
+        # A late attempt (a worker that lost its lease) must not reopen a finished case.
         await self._cases.update_one(
-            {"_id": case_id, "steps.id": step_id},
+            {"_id": case_id, "steps.id": step_id, "status": {"$nin": _FINAL}},
             {"$set": update, "$push": {"timeline": {"$each": _dump(events)}}},
+        )
+
+    async def add_event(self, case_id: str, event: str, detail: str, *, step: str | None = None) -> None:
+        """A timeline entry written by the API (a person's note): it never passes through Temporal."""
+        entry = TimelineEntry(at=now(), event=event, step=step, detail=detail)
+        await self._cases.update_one(
+            {"_id": case_id}, {"$push": {"timeline": entry.model_dump(mode="python", exclude_none=True)}}
         )
 
     async def record_outcome(
@@ -99,11 +107,15 @@ class CaseStore:
         for i, step in enumerate(steps):
             update[f"steps.{i}.status"] = step.status.value
             update[f"steps.{i}.finished_at"] = step.finished_at
-            if step.error is not None:
-                update[f"steps.{i}.error"] = step.error
+            update[f"steps.{i}.error"] = step.error
+            update[f"steps.{i}.waiting_for"] = None
+            update[f"steps.{i}.asked_fields"] = []
         await self._cases.update_one(
             {"_id": case_id}, {"$set": update, "$push": {"timeline": {"$each": _dump(events)}}}
         )
+
+
+_FINAL = [s.value for s in FINAL_CASE_STATUSES]
 
 
 def _dump(events: list[TimelineEntry]) -> list[Document]:

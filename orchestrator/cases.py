@@ -52,10 +52,17 @@ def effective_status(stored: CaseStatus, steps: list[StepView]) -> CaseStatus:
     return stored
 
 
+class WaitingFor(StrEnum):
+    citizen = "citizen"
+    agency = "agency"
+
+
 class StepView(BaseModel):
     id: str
     agency: str
     status: StepStatus = StepStatus.pending
+    waiting_for: WaitingFor | None = None
+    asked_fields: list[str] = Field(default_factory=list, description="what the citizen is asked for now")
     attempts: int = 0
     error: str | None = None
     required: bool = True

@@ -98,8 +98,10 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
     for i, name in enumerate(field_names):
         if name in field_names[:i]:
             problems.append((("inputs", i, "name"), f"duplicate input {name!r}"))
+    # Conditions are tried on the values a case may really carry: the default, a typed value
+    # for a required field, and null for an optional field without a default.
     facts = {
-        f.name: f.default if f.default is not None else _ZERO[f.type]
+        f.name: f.default if f.default is not None else (_ZERO[f.type] if f.required else None)
         for f in definition.inputs
         if not f.personal
     }
@@ -130,15 +132,21 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
                 problems.append(
                     ((*at, "asks", j), f"{name!r} is asked during the case: make it required: false")
                 )
-        if step.asks and step.kind is not StepKind.citizen_input:
-            problems.append(((*at, "asks"), "only citizen_input steps ask the citizen for fields"))
+        if step.asks and step.kind is StepKind.automatic:
+            problems.append(
+                ((*at, "asks"), "only citizen_input and agency_review steps ask the citizen for fields")
+            )
+        returns = accepts.returns if accepts is not None else []
+        for j, key in enumerate(step.outputs):
+            if accepts is not None and key not in returns:
+                problems.append(((*at, "outputs", j), f"{step.agency}.{step.action} returns no {key!r}"))
         if step.kind is StepKind.citizen_input and not step.asks:
             problems.append(((*at, "asks"), "a citizen_input step must list the fields it asks for"))
         for j, dep in enumerate(step.depends_on):
             if dep not in ids:
                 problems.append(((*at, "depends_on", j), f"unknown step {dep!r}"))
         if step.when is not None:
-            earlier = _ancestors(definition, step.id)
+            earlier = {s: definition.step(s).outputs for s in _ancestors(definition, step.id) if s in ids}
             problems += [((*at, "when"), p) for p in conditions.check(step.when, facts, earlier)]
     cycle = _find_cycle(definition)
     if cycle:

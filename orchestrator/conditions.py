@@ -21,8 +21,11 @@ class ConditionError(ValueError):
     pass
 
 
-def check(expression: str, facts: Mapping[str, object], step_ids: list[str]) -> list[str]:
-    """Problems with a condition: syntax, unknown roots, fields or steps, non-boolean result."""
+def check(expression: str, facts: Mapping[str, object], step_outputs: Mapping[str, list[str]]) -> list[str]:
+    """Problems with a condition: syntax, unknown roots, fields or steps, non-boolean result.
+
+    `step_outputs` maps each step the condition may see to the reply keys it keeps.
+    """
     try:
         program = cel.compile(expression)
     except Exception as exc:  # the binding raises its own error types for syntax errors
@@ -32,11 +35,13 @@ def check(expression: str, facts: Mapping[str, object], step_ids: list[str]) -> 
         f"data.{f} is not a non-personal input" for f in _DATA_FIELD.findall(expression) if f not in facts
     ]
     problems += [
-        f"steps.{s} is not an earlier step" for s in _STEP_REF.findall(expression) if s not in step_ids
+        f"steps.{s} is not an earlier step" for s in _STEP_REF.findall(expression) if s not in step_outputs
     ]
     if problems:
         return problems
-    sample_steps = {s: {"status": "succeeded", "output": {}} for s in step_ids}
+    sample_steps = {
+        s: {"status": "succeeded", "output": dict.fromkeys(keys, "")} for s, keys in step_outputs.items()
+    }
     try:
         result = program.execute({"data": dict(facts), "steps": sample_steps})
     except Exception as exc:

@@ -7,9 +7,11 @@ facts; activities load the personal fields themselves.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field, JsonValue
 
-from orchestrator.cases import CaseStatus, StepStatus, StepView, TimelineEntry
+from orchestrator.cases import CaseStatus, StepStatus, StepView, TimelineEntry, WaitingFor
 from orchestrator.definition import LifeEventDefinition
 
 
@@ -29,6 +31,8 @@ class StepRequest(BaseModel):
     inputs: list[str] = Field(default_factory=list)
     maximum_attempts: int = 1
     await_decision: bool = Field(default=False, description="agency_review: the agency decides later")
+    round: int = Field(default=0, description="resubmissions after the agency asked for more")
+    outputs: list[str] = Field(default_factory=list, description="reply keys the workflow may keep")
     events: list[TimelineEntry] = Field(default_factory=list, description="workflow events to record")
 
 
@@ -54,6 +58,8 @@ class StepProgress(BaseModel):
     step_id: str
     status: StepStatus
     error: str | None = None
+    waiting_for: WaitingFor | None = None
+    asked_fields: list[str] = Field(default_factory=list)
     events: list[TimelineEntry] = Field(default_factory=list)
 
 
@@ -65,9 +71,13 @@ class InputProvided(BaseModel):
 
 
 class AgencyDecision(BaseModel):
+    """An agency's review verdict. `request_input` (field names) asks the citizen for more,
+    after which the step is submitted again for review."""
+
     step_id: str
     approved: bool
-    reason: str = Field(default="", max_length=500)
+    reason: ReasonCode = ""
+    request_input: list[str] = Field(default_factory=list)
     decided_by: str
 
 
@@ -78,8 +88,13 @@ class CaseOutcome(BaseModel):
     events: list[TimelineEntry] = Field(default_factory=list)
 
 
+ReasonCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,64}$")]
+
+
 class CancelRequest(BaseModel):
-    reason: str = Field(default="cancelled by the citizen", max_length=500)
+    """Why, as a code only: free text a person typed may be personal, and stays in MongoDB."""
+
+    reason: ReasonCode = "citizen_request"
     requested_by: str
 
 

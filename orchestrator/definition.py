@@ -30,8 +30,9 @@ class FieldType(StrEnum):
 
 _PYTHON_TYPES: dict[FieldType, Any] = {
     FieldType.string: Annotated[str, Field(min_length=1, max_length=2000)],
-    FieldType.integer: int,
-    FieldType.number: float,
+    # Bounded so every accepted value fits a BSON int64 and a JavaScript number.
+    FieldType.integer: Annotated[int, Field(ge=-(2**53), le=2**53)],
+    FieldType.number: Annotated[float, Field(allow_inf_nan=False)],
     FieldType.boolean: bool,
     FieldType.date: date,
 }
@@ -82,7 +83,12 @@ class StepDefinition(BaseModel):
     inputs: list[Ident] = Field(default_factory=list)
     kind: StepKind = StepKind.automatic
     asks: list[Ident] = Field(
-        default_factory=list, description="citizen_input only: fields the citizen gives while the case runs"
+        default_factory=list,
+        description="fields the citizen gives while the case runs (citizen_input), or that the "
+        "reviewing agency may ask for (agency_review)",
+    )
+    outputs: list[Ident] = Field(
+        default_factory=list, description="keys of the agency's reply kept for later `when` conditions"
     )
     retry: RetrySpec = Field(default_factory=RetrySpec)
     timeout_seconds: float = Field(default=15.0, gt=0, le=3600, description="per attempt; agencies get 10 s")
@@ -132,8 +138,10 @@ class LifeEventDefinition(BaseModel):
             py_type = _PYTHON_TYPES[f.type]
             if only is not None or (f.required and f.default is None):
                 fields[f.name] = (py_type, ...)
+            elif f.default is not None:
+                fields[f.name] = (py_type, f.default)  # null is not a value: it would hide the default
             else:
-                fields[f.name] = (py_type | None, f.default)
+                fields[f.name] = (py_type | None, None)
         model_name = "".join(part.title() for part in re.split(r"_+", self.type)) + "Data"
         model: DataModel = create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
         self._models[key] = model

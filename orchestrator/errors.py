@@ -9,7 +9,8 @@ OneStopError
 ├── CaseStateError       an operation the case's current state does not allow
 ├── Unauthenticated      no token, or a token that does not verify
 ├── Forbidden            a valid token whose role may not do this
-└── AgencyError          an agency answered with an error (.agency, .status, .retryable)
+├── Unavailable          Temporal did not answer: retry (with the same Idempotency-Key)
+└── AgencyError          an agency answered with an error (.agency, .status, .code, .retryable)
 """
 
 from __future__ import annotations
@@ -65,9 +66,17 @@ class Forbidden(OneStopError):
     pass
 
 
+class Unavailable(OneStopError):
+    pass
+
+
 class AgencyError(OneStopError):
-    def __init__(self, agency: str, status: int, message: str, *, retryable: bool) -> None:
+    """An agency's refusal or failure, told by a reason code: an agency's free text may echo
+    the personal data it was sent, and this message reaches Temporal histories and logs."""
+
+    def __init__(self, agency: str, status: int, code: str, *, retryable: bool) -> None:
         self.agency = agency
         self.status = status
+        self.code = code
         self.retryable = retryable
-        super().__init__(f"{agency} answered {status}: {message}")
+        super().__init__(f"{agency} answered {status or 'nothing'} ({code})")

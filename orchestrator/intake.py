@@ -7,8 +7,6 @@ the retry finds the stored case and (re)starts the workflow under the same id.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import uuid
@@ -18,13 +16,14 @@ import structlog
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from orchestrator.case_store import CaseRecord, CaseStore
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
 from orchestrator.definition import validate_data
 from orchestrator.definition_store import DefinitionStore
-from orchestrator.errors import IdempotencyConflict
+from orchestrator.errors import IdempotencyConflict, Unavailable
 from orchestrator.temporal_client import workflow_id
 from orchestrator.vault import CaseDataStore
 
@@ -61,16 +60,18 @@ class CaseIntake:
             else str(uuid.uuid4())
         )
         definition_id = await self._definitions.pin(definition)
-        # Independent writes, so concurrent: the trigger's latency is one database round trip.
-        _, (record, created) = await asyncio.gather(
-            self._vault.put(case_id, citizen_id, clean),
-            self._cases.create(case_id, citizen_id, definition, definition_id, request_hash),
+        record, created = await self._cases.create(
+            case_id, citizen_id, definition, definition_id, request_hash
         )
-        if not created and (record.citizen_id != citizen_id or record.request_hash != request_hash):
-            raise IdempotencyConflict(idempotency_key or "")
+        if not created:
+            if record.citizen_id != citizen_id or record.request_hash != request_hash:
+                raise IdempotencyConflict(idempotency_key or "")
+            # A retry restarts the case exactly as it was pinned, even if the catalog changed since.
+            definition = await self._definitions.get(record.definition_id)
+        # After the case, so personal data is only ever stored under the request that owns the case.
+        await self._vault.put(case_id, citizen_id, clean)
         facts = {name: clean.get(name) for name in definition.fact_names}
-        # A case that ran before under this key has its workflow already: it is not started twice.
-        with contextlib.suppress(WorkflowAlreadyStartedError):
+        try:
             await self._temporal.start_workflow(
                 "LifeEventWorkflow",
                 LifeEventInput(case_id=case_id, citizen_id=citizen_id, definition=definition, facts=facts),
@@ -79,5 +80,11 @@ class CaseIntake:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
+        except WorkflowAlreadyStartedError:
+            pass  # it ran before under this key and has finished: nothing to start again
+        except RPCError as exc:
+            raise Unavailable(
+                f"Temporal did not take the case ({exc.status.name}): retry with the same key"
+            ) from exc
         log.info("case_accepted", case_id=case_id, type=type_, created=created)
         return record, created

@@ -23,6 +23,9 @@ from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
 from tests.support import CaseWatcher
 
+# The time-skipping `env` fixture for workflow tests lives beside its fakes.
+pytest_plugins = ["tests.workflow_harness"]
+
 _exit_status: list[int] = []
 
 

@@ -61,6 +61,17 @@ class CaseWatcher:
                 raise AssertionError(f"case {case_id} still {case['status']} after {within}s: {case}")
             await asyncio.sleep(0.1)
 
+    async def wait_step(
+        self, citizen: str, case_id: str, step_id: str, waiting_for: str, within: float = 30
+    ) -> dict[str, Any]:
+        """Poll until a step waits for `waiting_for` (citizen or agency)."""
+        deadline = time.monotonic() + within
+        while (found := step(await self.case(citizen, case_id), step_id))["waiting_for"] != waiting_for:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{step_id} not waiting for the {waiting_for} after {within}s: {found}")
+            await asyncio.sleep(0.1)
+        return found
+
     async def records(self, agency: str, case_id: str) -> list[dict[str, Any]]:
         response = await self.simulators.get(f"/agencies/{agency}/records", params={"case_id": case_id})
         assert response.status_code == 200, response.text

@@ -38,6 +38,12 @@ async def test_wrong_role_is_403(http: httpx.AsyncClient, auth: TokenFactory) ->
     assert "designer" in response.json()["detail"]
 
 
+async def test_support_token_cannot_list_cases(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    """Support staff read a case by id; a list of "own" cases means nothing for them."""
+    response = await http.get("/v1/cases", headers=auth("support", "s-1"))
+    assert response.status_code == 403
+
+
 async def test_agency_token_cannot_read_cases(http: httpx.AsyncClient, auth: TokenFactory) -> None:
     response = await http.get("/v1/cases", headers=auth("agency", "tax-1", agency="tax_office"))
     assert response.status_code == 403
@@ -88,7 +94,51 @@ async def test_unexpected_field_is_422(watcher: CaseWatcher, citizen: str) -> No
 async def test_malformed_body_is_422(http: httpx.AsyncClient, auth: TokenFactory) -> None:
     response = await http.post("/v1/life-events", json={"data": MOVE}, headers=auth("citizen", "c"))
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "type"]
+    body = response.json()
+    assert body["field"] == "body.type"
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert body["errors"] == [{"field": "body.type", "message": body["detail"]}]
+
+
+async def test_non_object_data_is_422_naming_it(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    response = await http.post(
+        "/v1/life-events", json={"type": "moving_house", "data": [1]}, headers=auth("citizen", "c")
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "body.data"
+
+
+async def test_invalid_json_is_422(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    headers = {**auth("citizen", "c"), "Content-Type": "application/json"}
+    response = await http.post(
+        "/v1/life-events", content=b'{"type": "moving_house", "data": {', headers=headers
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == "body"
+    assert body["detail"].startswith("JSON decode error")
+
+
+async def test_empty_idempotency_key_is_422_naming_it(watcher: CaseWatcher, citizen: str) -> None:
+    for key in ("", "has space", "x" * 201):
+        response = await watcher.trigger(citizen, "moving_house", MOVE, key=key)
+        assert response.status_code == 422, key
+        assert response.json()["field"] == "header.Idempotency-Key"
+    listed = await watcher.http.get("/v1/cases", headers=watcher.auth("citizen", citizen))
+    assert listed.json()["count"] == 0
+
+
+async def test_validation_error_does_not_echo_input(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    """pydantic puts the rejected value in `input`; for a citizen's data that is personal."""
+    response = await http.post(
+        "/v1/life-events",
+        json={"type": "moving_house", "data": "Ana Lima lives at 12 Rua"},
+        headers=auth("citizen", "c"),
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "body.data"
+    assert "Ana Lima" not in response.text
+    assert "input" not in response.json()["errors"][0]
 
 
 async def test_rejected_request_creates_no_case(watcher: CaseWatcher, citizen: str) -> None:

@@ -71,7 +71,7 @@ async def test_catalog_lists_and_draws(http: httpx.AsyncClient, auth: TokenFacto
     assert one.json()["definition"]["type"] == "moving_house"
     assert one.json()["mermaid"].startswith("flowchart TD")
     missing = await http.get("/v1/catalog/nope", headers=auth("designer", "d-1"))
-    assert missing.status_code == 422 and missing.json()["field"] == "type"
+    assert missing.status_code == 404 and "nope" in missing.json()["detail"]
     assert (await http.get("/v1/catalog")).status_code == 401
 
 

@@ -251,11 +251,11 @@ def test_citizen_input_without_asks() -> None:
 
 
 def test_asks_on_automatic_step() -> None:
-    """Only a citizen_input step waits for the citizen; asks elsewhere would never be asked."""
+    """Only citizen_input and agency_review steps wait for the citizen; asks elsewhere would never be asked."""
     text = variant(("    agency: national_id\n", "    asks: [previous_address]\n    agency: national_id\n"))
     assert_rejected(
         text,
-        message="only citizen_input steps ask the citizen for fields",
+        message="only citizen_input and agency_review steps ask the citizen for fields",
         path="$.steps[1].asks",
         at="asks: [previous_address]",
     )
@@ -335,3 +335,14 @@ def test_mermaid_diagram() -> None:
     assert diagram.startswith("flowchart TD\n")
     assert "    start --> first\n" in diagram
     assert '    first -- "data.owns_vehicle" --> second\n' in diagram
+
+
+def test_output_the_action_does_not_return() -> None:
+    """Only reply keys the agency's contract declares (non-personal) may enter the workflow."""
+    text = variant(("    agency: national_id\n", "    outputs: [home_address]\n    agency: national_id\n"))
+    assert_rejected(
+        text,
+        message="returns no 'home_address'",
+        path="$.steps[1].outputs[0]",
+        at="outputs: [home_address]",
+    )

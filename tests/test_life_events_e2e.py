@@ -42,7 +42,7 @@ async def test_birth_registration_with_approved_review(watcher: CaseWatcher, cit
     case_id = await watcher.start(citizen, "birth_registration", BIRTH)
     case = await watcher.wait(citizen, case_id, {"waiting"})
     assert step(case, "review_birth_documents")["status"] == "waiting"
-    assert await _decide(watcher, case_id, "tax_office", True) == 403
+    assert await _decide(watcher, case_id, "tax_office", True) == 404  # not its step: not even there
     citizen_try = await watcher.http.post(
         f"/v1/cases/{case_id}/steps/review_birth_documents/decision",
         json={"approved": True},
@@ -70,11 +70,11 @@ async def test_birth_registration_with_approved_review(watcher: CaseWatcher, cit
 async def test_rejected_review_compensates_the_birth_case(watcher: CaseWatcher, citizen: str) -> None:
     case_id = await watcher.start(citizen, "birth_registration", BIRTH)
     await watcher.wait(citizen, case_id, {"waiting"})
-    assert await _decide(watcher, case_id, "civil_registry", False, "medical certificate missing") == 202
+    assert await _decide(watcher, case_id, "civil_registry", False, "certificate_invalid") == 202
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "compensated", case
     review = step(case, "review_birth_documents")
-    assert review["status"] == "failed" and "medical certificate missing" in review["error"]
+    assert review["status"] == "failed" and "certificate_invalid" in review["error"]
     assert step(case, "apply_child_benefit")["status"] == "skipped"
     for agency in ("civil_registry", "residence_registry", "health_insurance"):
         compensations = [r for r in await watcher.records(agency, case_id) if r["compensates"]]
@@ -106,3 +106,46 @@ async def test_marriage_changes_name_only_when_asked(watcher: CaseWatcher, citiz
     assert step(changed, "change_name")["status"] == "succeeded"
     [record] = await watcher.records("national_id", change)
     assert record["fields"]["new_surname"] == "Park"
+
+
+async def test_registry_asks_for_a_missing_document_then_approves(watcher: CaseWatcher, citizen: str) -> None:
+    """Vietnam's registry may ask for what is missing: the review waits for the citizen, the
+    answer is resubmitted (a new submission, a new record), and the registry decides again."""
+    data = {k: v for k, v in BIRTH.items() if k != "medical_certificate_number"}
+    case_id = await watcher.start(citizen, "birth_registration", data)
+    await watcher.wait(citizen, case_id, {"waiting"})
+    officer = watcher.auth("agency", "registrar-1", agency="civil_registry")
+    url = f"/v1/cases/{case_id}/steps/review_birth_documents"
+    too_much = await watcher.http.post(
+        f"{url}/decision", json={"request_input": ["bank_account"]}, headers=officer
+    )
+    assert too_much.status_code == 422 and too_much.json()["field"] == "request_input"
+    asked = await watcher.http.post(
+        f"{url}/decision",
+        json={"request_input": ["medical_certificate_number"], "note": "scan unreadable"},
+        headers=officer,
+    )
+    assert asked.status_code == 202, asked.text
+    review = await watcher.wait_step(citizen, case_id, "review_birth_documents", "citizen")
+    assert review["asked_fields"] == ["medical_certificate_number"]
+    early = await watcher.http.post(f"{url}/decision", json={"approved": True}, headers=officer)
+    assert early.status_code == 409  # the registry waits for the citizen now
+    answered = await watcher.http.post(
+        f"{url}/input",
+        json={"data": {"medical_certificate_number": "MC-2026-999"}},
+        headers=watcher.auth("citizen", citizen),
+    )
+    assert answered.status_code == 202, answered.text
+    await watcher.wait_step(citizen, case_id, "review_birth_documents", "agency")
+    assert await _decide(watcher, case_id, "civil_registry", True) == 202
+    case = await watcher.wait(citizen, case_id)
+    assert case["status"] == "completed", case
+    submissions = [
+        r
+        for r in await watcher.records("civil_registry", case_id)
+        if r["step_id"] == "review_birth_documents"
+    ]
+    assert len(submissions) == 2
+    assert submissions[1]["fields"]["medical_certificate_number"] == "MC-2026-999"
+    notes = [e for e in case["timeline"] if e["event"] == "agency_note"]
+    assert notes and notes[0]["detail"] == "scan unreadable"

@@ -25,15 +25,13 @@ async def _records(watcher: CaseWatcher, case_id: str, agency: str) -> tuple[lis
 async def test_rejected_required_step_compensates_each_done_step_once(
     watcher: CaseWatcher, citizen: str
 ) -> None:
-    await watcher.fault(
-        agency="tax_office", subject=citizen, kind="reject", reason="address outside our district"
-    )
+    await watcher.fault(agency="tax_office", subject=citizen, kind="reject", code="outside_jurisdiction")
     case_id = await watcher.start(citizen, "moving_house", MOVE)
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "compensated", case
     tax = step(case, "update_tax")
     assert tax["status"] == "failed"
-    assert "address outside our district" in tax["error"]
+    assert "outside_jurisdiction" in tax["error"]
     assert await watcher.records("tax_office", case_id) == []
     undone_at = {}
     for step_id, agency in COMPENSABLE.items():
@@ -51,7 +49,7 @@ async def test_rejected_required_step_compensates_each_done_step_once(
 
 
 async def test_optional_step_failure_compensates_nothing(watcher: CaseWatcher, citizen: str) -> None:
-    await watcher.fault(agency="electoral_roll", subject=citizen, kind="reject", reason="not registered here")
+    await watcher.fault(agency="electoral_roll", subject=citizen, kind="reject", code="not_registered")
     case_id = await watcher.start(citizen, "moving_house", MOVE)
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed", case

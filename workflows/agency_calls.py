@@ -16,6 +16,12 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.definition import StepDefinition
 
 
+AGENCY_REJECTED = "AgencyRejected"
+AGENCY_UNAVAILABLE = "AgencyUnavailable"
+# Failures run_step writes into the read model itself before raising them.
+RECORDED_BY_ACTIVITY = frozenset({AGENCY_REJECTED, AGENCY_UNAVAILABLE})
+
+
 class StepFailed(Exception):
     """A step failed for good. `submitted`: the agency holds something to undo; `recorded`: the
     failing activity already wrote the failure into the read model."""
@@ -42,7 +48,7 @@ async def agency_call(
         backoff_coefficient=spec.backoff,
         maximum_interval=timedelta(seconds=spec.maximum_interval_seconds),
         maximum_attempts=max(spec.maximum_attempts, attempts_floor),
-        non_retryable_error_types=["AgencyRejected"],
+        non_retryable_error_types=[AGENCY_REJECTED],
     )
     result: StepResult = await workflow.execute_activity(
         activity,

@@ -12,8 +12,9 @@ Cancelling an activity mid-call could leave an agency record that nothing undoes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         StepStatus,
         StepView,
         TimelineEntry,
+        WaitingFor,
         effective_status,
     )
     from orchestrator.contracts import (
@@ -43,8 +45,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from orchestrator.definition import StepDefinition, StepKind
 
-from workflows.agency_calls import StepFailed, StepInterrupted, agency_call, fail_with, reason_of
+from workflows.agency_calls import (
+    AGENCY_REJECTED,
+    RECORDED_BY_ACTIVITY,
+    StepFailed,
+    StepInterrupted,
+    agency_call,
+    fail_with,
+    reason_of,
+)
 
+T = TypeVar("T")
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
 _BOOKKEEPING_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _COMPENSATION_ATTEMPTS_FLOOR = 10
@@ -64,6 +75,7 @@ class LifeEventWorkflow:
         self._decisions: dict[str, AgencyDecision] = {}
         self._announced: dict[str, StepStatus] = {}
         self._blocked: list[str] = []
+        self._stopping = False
 
     @workflow.run
     async def run(self, input: LifeEventInput) -> CaseState:
@@ -77,9 +89,7 @@ class LifeEventWorkflow:
         failure = await self._execute(input, done_order)
         compensation_failed: list[str] = []
         if failure is not None or self._cancel is not None:
-            # Shielded: a Temporal cancel arriving now must not stop the undo half-way.
-            undo = asyncio.ensure_future(self._compensate(input, done_order))
-            compensation_failed = await asyncio.shield(undo)
+            compensation_failed = await self._shielded(self._compensate(input, done_order))
             if compensation_failed:
                 self._status = CaseStatus.failed
             elif failure is None:
@@ -95,13 +105,25 @@ class LifeEventWorkflow:
         )
         # A local activity: one database write needs no trip through a task queue (measured by
         # `onestop bench`), and the workflow completes in the same task that records it.
-        await workflow.execute_local_activity(
-            "record_outcome",
-            outcome,
-            start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
-            retry_policy=_BOOKKEEPING_RETRY,
+        await self._shielded(
+            workflow.execute_local_activity(
+                "record_outcome",
+                outcome,
+                start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
+                retry_policy=_BOOKKEEPING_RETRY,
+            )
         )
         return self.state()
+
+    async def _shielded(self, work: Awaitable[T]) -> T:
+        """Finish `work` even if Temporal cancels the workflow meanwhile: an undo stopped half-way
+        or an outcome never recorded would leave agencies and the read model wrong."""
+        task = asyncio.ensure_future(work)
+        while True:
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                self.cancel(CancelRequest(reason="temporal_cancel", requested_by="temporal"))
 
     @workflow.query
     def state(self) -> CaseState:
@@ -117,6 +139,7 @@ class LifeEventWorkflow:
 
     @workflow.signal
     def provide_input(self, provided: InputProvided) -> None:
+        """The first answer counts; the step consumes it, so an agency may ask again later."""
         self._inputs.setdefault(provided.step_id, provided)
 
     @workflow.signal
@@ -158,6 +181,7 @@ class LifeEventWorkflow:
                     self._finish(step_id, StepStatus.failed, exc.reason, recorded=exc.recorded)
                     if step.required and failure is None:
                         failure = exc
+                        self._stopping = True  # waiting steps stop waiting: the case is undone
                     continue
                 self._finish(step_id, StepStatus.succeeded)
                 done_order.append(step)
@@ -219,11 +243,23 @@ class LifeEventWorkflow:
         view.status = StepStatus.running
         view.started_at = workflow.now()
         if step.kind is StepKind.citizen_input:
-            await self._wait_for_citizen(input, step)
+            await self._wait_for_citizen(input, step, step.asks)
         self._event("step_started", step.id, recorded=True)
+        result = await self._submit(input, step, 0)
+        if step.kind is StepKind.agency_review:
+            resubmissions = 0
+            # The agency may ask the citizen for more (a missing document) before it decides.
+            while asked := await self._wait_for_agency(input, step):
+                await self._wait_for_citizen(input, step, asked, submitted=True)
+                resubmissions += 1
+                result = await self._submit(input, step, resubmissions)
+        return result
+
+    async def _submit(self, input: LifeEventInput, step: StepDefinition, round_: int) -> StepResult:
+        view = self._steps[step.id]
         review = step.kind is StepKind.agency_review
-        if review:
-            view.status = StepStatus.waiting
+        view.status = StepStatus.waiting if review else StepStatus.running
+        view.waiting_for = WaitingFor.agency if review else None
         request = StepRequest(
             case_id=input.case_id,
             citizen_id=input.citizen_id,
@@ -233,57 +269,73 @@ class LifeEventWorkflow:
             inputs=[*step.inputs, *step.asks],
             maximum_attempts=step.retry.maximum_attempts,
             await_decision=review,
+            round=round_,
+            outputs=step.outputs,
             events=self._drain(),
         )
         try:
             result = await agency_call("run_step", request, step)
         except ActivityError as exc:
-            # run_step writes its own final failure; a timeout never reached it.
+            kind = exc.cause.type if isinstance(exc.cause, ApplicationError) else None
+            # Only a rejection proves the agency holds nothing; after a timeout or an outage it
+            # may have acted, so the step is undone with the rest (undo is idempotent).
             raise StepFailed(
-                step.id, reason_of(exc), recorded=isinstance(exc.cause, ApplicationError)
+                step.id,
+                reason_of(exc),
+                submitted=round_ > 0 or kind != AGENCY_REJECTED,
+                recorded=kind in RECORDED_BY_ACTIVITY,
             ) from exc
         view.reference = result.reference
         view.shared_fields = sorted(request.inputs)
-        if review:
-            await self._wait_for_agency(input, step)
         return result
 
-    async def _wait_for_citizen(self, input: LifeEventInput, step: StepDefinition) -> None:
-        self._steps[step.id].status = StepStatus.waiting
-        await self._progress(
-            input, step, StepStatus.waiting, f"waiting for the citizen: {', '.join(step.asks)}"
-        )
+    async def _wait_for_citizen(
+        self, input: LifeEventInput, step: StepDefinition, asked: list[str], *, submitted: bool = False
+    ) -> None:
+        view = self._steps[step.id]
+        view.waiting_for, view.asked_fields = WaitingFor.citizen, list(asked)
+        await self._progress(input, step, StepStatus.waiting, f"waiting for the citizen: {', '.join(asked)}")
         if not await self._wait(step, lambda: step.id in self._inputs):
-            raise StepInterrupted(step.id, "cancelled while waiting for the citizen")
-        if step.id not in self._inputs:
+            raise StepInterrupted(step.id, "stopped while waiting for the citizen", submitted=submitted)
+        if self._inputs.pop(step.id, None) is None:
             reason = f"no answer from the citizen within {step.wait_days:g} days"
             await self._progress(input, step, StepStatus.failed, reason)
-            raise StepFailed(step.id, reason)
-        self._steps[step.id].status = StepStatus.running
+            raise StepFailed(step.id, reason, submitted=submitted)
+        view.status, view.waiting_for, view.asked_fields = StepStatus.running, None, []
 
-    async def _wait_for_agency(self, input: LifeEventInput, step: StepDefinition) -> None:
+    async def _wait_for_agency(self, input: LifeEventInput, step: StepDefinition) -> list[str]:
+        """The agency's verdict: [] when approved, the fields it asks the citizen for, or a failure."""
         if not await self._wait(step, lambda: step.id in self._decisions):
-            raise StepInterrupted(step.id, "cancelled while the agency reviewed it", submitted=True)
-        decision = self._decisions.get(step.id)
+            raise StepInterrupted(step.id, "stopped while the agency reviewed it", submitted=True)
+        decision = self._decisions.pop(step.id, None)
         if decision is None:
             reason = f"no decision from {step.agency} within {step.wait_days:g} days"
             await self._progress(input, step, StepStatus.failed, reason)
             raise StepFailed(step.id, reason, submitted=True)
+        if decision.request_input:
+            self._event(
+                "agency_asked", step.id, f"{step.agency} asks for: {', '.join(decision.request_input)}"
+            )
+            return decision.request_input
         if not decision.approved:
-            reason = f"rejected by {step.agency}: {decision.reason}"
+            reason = f"rejected by {step.agency}: {decision.reason or 'no reason given'}"
             await self._progress(input, step, StepStatus.failed, reason)
             raise StepFailed(step.id, reason)
         await self._progress(input, step, StepStatus.succeeded, f"approved by {decision.decided_by}")
+        return []
 
     async def _wait(self, step: StepDefinition, done: Callable[[], bool]) -> bool:
-        """Wait durably for `done` or a cancel; False on cancel, True on done or timeout."""
+        """Wait durably for `done`; False when the case stops meanwhile (a cancel, or a required
+        step failing elsewhere), True when done or when the wait times out."""
+
+        def stopped() -> bool:
+            return self._cancel is not None or self._stopping
+
         try:
-            await workflow.wait_condition(
-                lambda: done() or self._cancel is not None, timeout=timedelta(days=step.wait_days)
-            )
+            await workflow.wait_condition(lambda: done() or stopped(), timeout=timedelta(days=step.wait_days))
         except TimeoutError:
             return True
-        return done() or self._cancel is None
+        return done() or not stopped()
 
     async def _progress(
         self, input: LifeEventInput, step: StepDefinition, status: StepStatus, detail: str
@@ -291,6 +343,8 @@ class LifeEventWorkflow:
         """Record a transition decided here (a wait begins or ends) with one read-model write."""
         view = self._steps[step.id]
         view.status = status
+        if status is not StepStatus.waiting:
+            view.waiting_for, view.asked_fields = None, []
         if status in FINAL_STEP_STATUSES:
             view.finished_at = workflow.now()
             view.error = detail if status is StepStatus.failed else None
@@ -301,6 +355,8 @@ class LifeEventWorkflow:
             step_id=step.id,
             status=status,
             error=detail if status is StepStatus.failed else None,
+            waiting_for=view.waiting_for,
+            asked_fields=view.asked_fields,
             events=[*self._drain(), self._timeline[-1]],
         )
         await workflow.execute_activity(

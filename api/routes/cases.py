@@ -19,7 +19,9 @@ class CaseList(BaseModel):
 
 
 class CaseCancel(BaseModel):
-    reason: str = Field(default="cancelled by the citizen", min_length=1, max_length=500)
+    reason: str | None = Field(
+        default=None, min_length=1, max_length=500, description="kept in the timeline only"
+    )
 
 
 class StepAnswer(BaseModel):
@@ -41,9 +43,9 @@ def _view(record: CaseRecord) -> CaseView:
 
 
 @router.get("", response_model=CaseList)
-async def list_cases(principal: CaseReaderDep, services: ServicesDep) -> CaseList:
-    """The caller's own cases, newest first."""
-    views = [_view(r) for r in await services.cases.list_for_citizen(principal.sub)]
+async def list_cases(citizen: CitizenDep, services: ServicesDep) -> CaseList:
+    """The caller's own cases, newest first; citizens only, since support staff have none."""
+    views = [_view(r) for r in await services.cases.list_for_citizen(citizen.sub)]
     return CaseList(data=views, count=len(views))
 
 
@@ -58,8 +60,7 @@ async def cancel_case(
     case_id: str, principal: CaseReaderDep, services: ServicesDep, body: CaseCancel | None = None
 ) -> CaseAck:
     """Cancel a running case: steps in flight finish, then everything done is compensated."""
-    reason = (body or CaseCancel()).reason
-    record = await services.commands.cancel(case_id, principal, reason)
+    record = await services.commands.cancel(case_id, principal, (body or CaseCancel()).reason)
     return CaseAck(case_id=record.case_id, status=record.status)
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from api.deps import DesignerDep, PrincipalDep, ServicesDep
 from orchestrator.catalog import parse_definition
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.diagram import mermaid
-from orchestrator.errors import DefinitionError, InputError
+from orchestrator.errors import DefinitionError, InputError, UnknownLifeEvent
 
 
 class CatalogEntry(BaseModel):
@@ -50,8 +50,12 @@ async def list_catalog(_: PrincipalDep, services: ServicesDep) -> CatalogList:
 
 @router.get("/{type_}", response_model=CatalogDefinition)
 async def get_definition(type_: str, _: PrincipalDep, services: ServicesDep) -> CatalogDefinition:
-    """One definition, with its Mermaid flowchart."""
-    definition = services.catalog.current().get(type_)
+    """One definition, with its Mermaid flowchart; an unknown type is a missing resource (404),
+    not bad input as when a citizen reports it."""
+    try:
+        definition = services.catalog.current().get(type_)
+    except UnknownLifeEvent as exc:
+        raise HTTPException(404, str(exc)) from None
     return CatalogDefinition(definition=definition, mermaid=mermaid(definition))
 
 

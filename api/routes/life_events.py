@@ -21,6 +21,10 @@ class CaseAccepted(BaseModel):
     status: CaseStatus
 
 
+# Visible ASCII, at least one: an empty key would silently start a new case on every retry, and
+# the key is echoed back in a 409's detail.
+_IDEMPOTENCY_KEY = r"^[\x21-\x7e]+$"
+
 router = APIRouter(prefix="/v1/life-events", tags=["citizens"])
 
 
@@ -29,7 +33,10 @@ async def trigger_life_event(
     body: LifeEventCreate,
     citizen: CitizenDep,
     services: ServicesDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=_IDEMPOTENCY_KEY),
+    ] = None,
 ) -> CaseAccepted:
     """Report a life event; the same Idempotency-Key returns the same case and starts nothing new."""
     record, _ = await services.intake.trigger(citizen.sub, body.type, body.data, idempotency_key)

@@ -1,0 +1,118 @@
+"""How a case stops: a failure elsewhere ends waits at once, a Temporal-level cancel cannot
+stop an undo half-way, and a review may go back to the citizen before the agency decides."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio.testing import WorkflowEnvironment
+
+from orchestrator.cases import CaseStatus, StepStatus, WaitingFor
+from orchestrator.contracts import AgencyDecision, CancelRequest, InputProvided
+from orchestrator.definition import StepKind
+from tests.workflow_harness import (
+    FakeAgencies,
+    case,
+    definition,
+    register_then_review,
+    state_while_compensating,
+    step,
+    timer_started,
+    until,
+    view,
+)
+from workflows.life_event import LifeEventWorkflow
+
+
+async def test_required_failure_ends_a_wait_elsewhere_at_once(env: WorkflowEnvironment) -> None:
+    """A doomed case does not keep a citizen question open for 30 days before undoing itself."""
+    fakes = FakeAgencies(fail_steps={"tax": "rejected"})
+    event = definition(
+        step("register", compensation="unregister"),
+        step("school", kind=StepKind.citizen_input, asks=["school"], wait_days=30, depends_on=["register"]),
+        step("tax", depends_on=["register"]),
+    )
+    async with case(env, fakes, event) as handle:
+        result = await handle.result()
+
+    assert result.status is CaseStatus.compensated
+    school = view(result, "school")
+    assert school.status is StepStatus.skipped
+    assert school.started_at is not None and school.finished_at is not None
+    assert school.finished_at - school.started_at < timedelta(days=1)
+    assert fakes.compensated_ids == ["register"]
+    assert "school" not in fakes.step_ids
+
+
+async def test_temporal_cancel_during_compensation_still_undoes_everything(env: WorkflowEnvironment) -> None:
+    """An operator's cancel from the Temporal UI mid-undo must not leave half the agencies undone."""
+    fakes = FakeAgencies(fail_steps={"c": "rejected"}, hold_compensations=True)
+    event = definition(
+        step("a", compensation="undo_a"),
+        step("b", depends_on=["a"], compensation="undo_b"),
+        step("c", depends_on=["b"]),
+    )
+    async with case(env, fakes, event) as handle:
+        async with asyncio.timeout(10):
+            await fakes.compensating.wait()
+        await handle.cancel()
+        await asyncio.sleep(0.2)  # let the cancel reach the workflow while the undo is held
+        fakes.release.set()
+        result = await handle.result()
+
+    assert fakes.compensated_ids == ["b", "a"]
+    assert result.status is CaseStatus.compensated
+    assert fakes.outcome is not None and fakes.outcome.status is CaseStatus.compensated
+
+
+async def test_agency_asks_the_citizen_then_approves(env: WorkflowEnvironment) -> None:
+    """A review that needs a missing document goes back to the citizen, is submitted again as a
+    new round (a new idempotency key), and only then decided."""
+    fakes = FakeAgencies()
+    event = definition(
+        step("register", compensation="unregister"),
+        step(
+            "review",
+            kind=StepKind.agency_review,
+            depends_on=["register"],
+            wait_days=10,
+            asks=["certificate"],
+        ),
+    )
+    async with case(env, fakes, event) as handle:
+        await timer_started(handle)
+        ask = AgencyDecision(
+            step_id="review", approved=False, request_input=["certificate"], decided_by="clerk"
+        )
+        await handle.signal(LifeEventWorkflow.decide, ask)
+        await until(
+            lambda: any(p.step_id == "review" and p.asked_fields == ["certificate"] for p in fakes.progress)
+        )
+        waiting = await handle.query(LifeEventWorkflow.state)
+        assert view(waiting, "review").waiting_for is WaitingFor.citizen
+        await handle.signal(
+            LifeEventWorkflow.provide_input, InputProvided(step_id="review", fields=["certificate"])
+        )
+        await until(lambda: [r.round for r in fakes.steps if r.step_id == "review"] == [0, 1])
+        approve = AgencyDecision(step_id="review", approved=True, decided_by="clerk")
+        await handle.signal(LifeEventWorkflow.decide, approve)
+        result = await handle.result()
+
+    assert result.status is CaseStatus.completed
+    assert view(result, "review").status is StepStatus.succeeded
+    assert any(e.event == "agency_asked" for e in result.timeline)
+
+
+async def test_review_interrupted_by_cancel_is_withdrawn(env: WorkflowEnvironment) -> None:
+    """A submission under review when the citizen cancels is withdrawn with the rest."""
+    fakes = FakeAgencies(hold_compensations=True)
+    async with case(env, fakes, register_then_review()) as handle:
+        await timer_started(handle)
+        await handle.signal(LifeEventWorkflow.cancel, CancelRequest(requested_by="c-1"))
+        during = await state_while_compensating(handle, fakes)
+        result = await handle.result()
+
+    assert result.status is CaseStatus.cancelled
+    assert fakes.compensated_ids == ["review", "register"]
+    assert view(during, "review").status is StepStatus.skipped
