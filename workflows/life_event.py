@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         CaseStatus,
         StepStatus,
         StepView,
-        TimelineEntry,
         WaitingFor,
         effective_status,
     )
@@ -54,6 +53,7 @@ from workflows.agency_calls import (
     fail_with,
     reason_of,
 )
+from workflows.journal import CaseJournal
 
 T = TypeVar("T")
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
@@ -66,14 +66,11 @@ class LifeEventWorkflow:
     def __init__(self) -> None:
         self._case_id = ""
         self._status = CaseStatus.running
-        self._steps: dict[str, StepView] = {}
+        self._journal = CaseJournal()
         self._outputs: dict[str, StepResult] = {}
-        self._timeline: list[TimelineEntry] = []
-        self._unrecorded: list[TimelineEntry] = []
         self._cancel: CancelRequest | None = None
         self._inputs: dict[str, InputProvided] = {}
         self._decisions: dict[str, AgencyDecision] = {}
-        self._announced: dict[str, StepStatus] = {}
         self._blocked: list[str] = []
         self._stopping = False
 
@@ -81,10 +78,10 @@ class LifeEventWorkflow:
     async def run(self, input: LifeEventInput) -> CaseState:
         self._case_id = input.case_id
         definition = input.definition
-        self._steps = {
+        self._journal.steps = {
             s.id: StepView(id=s.id, agency=s.agency, required=s.required) for s in definition.steps
         }
-        self._event("case_started", detail=f"{definition.type} v{definition.version}")
+        self._journal.event("case_started", detail=f"{definition.type} v{definition.version}")
         done_order: list[StepDefinition] = []
         failure = await self._execute(input, done_order)
         compensation_failed: list[str] = []
@@ -99,9 +96,12 @@ class LifeEventWorkflow:
         else:
             self._status = CaseStatus.completed
         left = f"not undone: {', '.join(compensation_failed)}" if compensation_failed else None
-        self._event(f"case_{self._status.value}", detail=left)
+        self._journal.event(f"case_{self._status.value}", detail=left)
         outcome = CaseOutcome(
-            case_id=self._case_id, status=self._status, steps=self._step_list(), events=self._drain()
+            case_id=self._case_id,
+            status=self._status,
+            steps=self._journal.step_list(),
+            events=self._journal.drain(),
         )
         # A local activity: one database write needs no trip through a task queue (measured by
         # `onestop bench`), and the workflow completes in the same task that records it.
@@ -127,15 +127,15 @@ class LifeEventWorkflow:
 
     @workflow.query
     def state(self) -> CaseState:
-        steps = self._step_list()
+        steps = self._journal.step_list()
         status = effective_status(self._status, steps)
-        return CaseState(case_id=self._case_id, status=status, steps=steps, timeline=self._timeline)
+        return CaseState(case_id=self._case_id, status=status, steps=steps, timeline=self._journal.timeline)
 
     @workflow.signal
     def cancel(self, request: CancelRequest) -> None:
         if self._cancel is None:
             self._cancel = request
-            self._event("cancel_requested", detail=request.reason)
+            self._journal.event("cancel_requested", detail=request.reason)
 
     @workflow.signal
     def provide_input(self, provided: InputProvided) -> None:
@@ -176,18 +176,18 @@ class LifeEventWorkflow:
                     if exc.submitted:
                         done_order.append(step)  # the agency holds a submission: undo it too
                     if isinstance(exc, StepInterrupted):
-                        self._finish(step_id, StepStatus.skipped, exc.reason)
+                        self._journal.finish(step_id, StepStatus.skipped, exc.reason)
                         continue
-                    self._finish(step_id, StepStatus.failed, exc.reason, recorded=exc.recorded)
+                    self._journal.finish(step_id, StepStatus.failed, exc.reason, recorded=exc.recorded)
                     if step.required and failure is None:
                         failure = exc
                         self._stopping = True  # waiting steps stop waiting: the case is undone
                     continue
-                self._finish(step_id, StepStatus.succeeded)
+                self._journal.finish(step_id, StepStatus.succeeded)
                 done_order.append(step)
         reason = f"case stopped: {failure.step_id} failed" if failure else "case cancelled"
         for step in pending:
-            self._finish(step.id, StepStatus.skipped, reason)
+            self._journal.finish(step.id, StepStatus.skipped, reason)
         return failure
 
     def _start_ready(
@@ -200,7 +200,7 @@ class LifeEventWorkflow:
         while progressed:
             progressed = False
             for step in list(pending):
-                statuses = [self._steps[d].status for d in step.depends_on]
+                statuses = [self._journal.steps[d].status for d in step.depends_on]
                 if not all(s in FINAL_STEP_STATUSES for s in statuses):
                     continue
                 pending.remove(step)
@@ -208,11 +208,11 @@ class LifeEventWorkflow:
                 failed = [
                     d
                     for d in step.depends_on
-                    if self._steps[d].status is StepStatus.failed or d in self._blocked
+                    if self._journal.steps[d].status is StepStatus.failed or d in self._blocked
                 ]
                 if failed:
                     self._blocked.append(step.id)  # its own dependents are blocked too
-                    self._finish(step.id, StepStatus.skipped, f"depends on failed step {failed[0]}")
+                    self._journal.finish(step.id, StepStatus.skipped, f"depends on failed step {failed[0]}")
                     continue
                 try:
                     skip = step.when is not None and not self._condition(input, step)
@@ -223,7 +223,7 @@ class LifeEventWorkflow:
                     running[step.id] = asyncio.ensure_future(fail_with(error))
                     continue
                 if skip:
-                    self._finish(step.id, StepStatus.skipped, f"condition false: {step.when}")
+                    self._journal.finish(step.id, StepStatus.skipped, f"condition false: {step.when}")
                 else:
                     running[step.id] = asyncio.ensure_future(self._run_step(input, step))
 
@@ -234,17 +234,17 @@ class LifeEventWorkflow:
                 "status": view.status.value,
                 "output": self._outputs[sid].output if sid in self._outputs else {},
             }
-            for sid, view in self._steps.items()
+            for sid, view in self._journal.steps.items()
         }
         return conditions.evaluate(step.when, input.facts, steps)
 
     async def _run_step(self, input: LifeEventInput, step: StepDefinition) -> StepResult:
-        view = self._steps[step.id]
+        view = self._journal.steps[step.id]
         view.status = StepStatus.running
         view.started_at = workflow.now()
         if step.kind is StepKind.citizen_input:
             await self._wait_for_citizen(input, step, step.asks)
-        self._event("step_started", step.id, recorded=True)
+        self._journal.event("step_started", step.id, recorded=True)
         result = await self._submit(input, step, 0)
         if step.kind is StepKind.agency_review:
             resubmissions = 0
@@ -256,7 +256,7 @@ class LifeEventWorkflow:
         return result
 
     async def _submit(self, input: LifeEventInput, step: StepDefinition, round_: int) -> StepResult:
-        view = self._steps[step.id]
+        view = self._journal.steps[step.id]
         review = step.kind is StepKind.agency_review
         view.status = StepStatus.waiting if review else StepStatus.running
         view.waiting_for = WaitingFor.agency if review else None
@@ -271,7 +271,7 @@ class LifeEventWorkflow:
             await_decision=review,
             round=round_,
             outputs=step.outputs,
-            events=self._drain(),
+            events=self._journal.drain(),
         )
         try:
             result = await agency_call("run_step", request, step)
@@ -292,7 +292,7 @@ class LifeEventWorkflow:
     async def _wait_for_citizen(
         self, input: LifeEventInput, step: StepDefinition, asked: list[str], *, submitted: bool = False
     ) -> None:
-        view = self._steps[step.id]
+        view = self._journal.steps[step.id]
         view.waiting_for, view.asked_fields = WaitingFor.citizen, list(asked)
         await self._progress(input, step, StepStatus.waiting, f"waiting for the citizen: {', '.join(asked)}")
         if not await self._wait(step, lambda: step.id in self._inputs):
@@ -313,7 +313,7 @@ class LifeEventWorkflow:
             await self._progress(input, step, StepStatus.failed, reason)
             raise StepFailed(step.id, reason, submitted=True)
         if decision.request_input:
-            self._event(
+            self._journal.event(
                 "agency_asked", step.id, f"{step.agency} asks for: {', '.join(decision.request_input)}"
             )
             return decision.request_input
@@ -341,15 +341,8 @@ class LifeEventWorkflow:
         self, input: LifeEventInput, step: StepDefinition, status: StepStatus, detail: str
     ) -> None:
         """Record a transition decided here (a wait begins or ends) with one read-model write."""
-        view = self._steps[step.id]
-        view.status = status
-        if status is not StepStatus.waiting:
-            view.waiting_for, view.asked_fields = None, []
-        if status in FINAL_STEP_STATUSES:
-            view.finished_at = workflow.now()
-            view.error = detail if status is StepStatus.failed else None
-            self._announced[step.id] = status
-        self._event(f"step_{status.value}", step.id, detail, recorded=True)
+        entry = self._journal.announce(step.id, status, detail)
+        view = self._journal.steps[step.id]
         progress = StepProgress(
             case_id=input.case_id,
             step_id=step.id,
@@ -357,7 +350,7 @@ class LifeEventWorkflow:
             error=detail if status is StepStatus.failed else None,
             waiting_for=view.waiting_for,
             asked_fields=view.asked_fields,
-            events=[*self._drain(), self._timeline[-1]],
+            events=[*self._journal.drain(), entry],
         )
         await workflow.execute_activity(
             "record_progress",
@@ -368,7 +361,7 @@ class LifeEventWorkflow:
 
     async def _compensate(self, input: LifeEventInput, done_order: list[StepDefinition]) -> list[str]:
         """Undo succeeded steps newest first; returns the steps whose undo failed for good."""
-        self._event("compensation_started")
+        self._journal.event("compensation_started")
         failed: list[str] = []
         for step in reversed(done_order):
             if step.compensation is None:
@@ -380,45 +373,14 @@ class LifeEventWorkflow:
                 agency=step.agency,
                 action=step.compensation,
                 maximum_attempts=max(step.retry.maximum_attempts, _COMPENSATION_ATTEMPTS_FLOOR),
-                events=self._drain(),
+                events=self._journal.drain(),
             )
             try:
                 await agency_call("compensate_step", request, step, _COMPENSATION_ATTEMPTS_FLOOR)
             except ActivityError as exc:
                 failed.append(step.id)
-                self._steps[step.id].error = f"compensation failed: {reason_of(exc)}"
-                self._event("compensation_failed", step.id, reason_of(exc))
+                self._journal.steps[step.id].error = f"compensation failed: {reason_of(exc)}"
+                self._journal.event("compensation_failed", step.id, reason_of(exc))
                 continue
-            self._finish(step.id, StepStatus.compensated, recorded=True)
+            self._journal.finish(step.id, StepStatus.compensated, recorded=True)
         return failed
-
-    def _finish(
-        self, step_id: str, status: StepStatus, detail: str | None = None, *, recorded: bool = False
-    ) -> None:
-        view = self._steps[step_id]
-        if self._announced.get(step_id) is status:
-            return  # already recorded when the wait ended
-        view.status = status
-        view.finished_at = workflow.now()
-        if status in (StepStatus.failed, StepStatus.skipped):
-            view.error = detail
-        # Activities write their own step's success and compensation into the read model.
-        self._event(
-            f"step_{status.value}", step_id, detail, recorded=recorded or status is StepStatus.succeeded
-        )
-
-    def _event(
-        self, event: str, step: str | None = None, detail: str | None = None, *, recorded: bool = False
-    ) -> None:
-        entry = TimelineEntry(at=workflow.now(), event=event, step=step, detail=detail)
-        self._timeline.append(entry)
-        if not recorded:
-            self._unrecorded.append(entry)
-
-    def _drain(self) -> list[TimelineEntry]:
-        """Workflow-side events not yet in the read model; they ride along with the next write."""
-        events, self._unrecorded = self._unrecorded, []
-        return events
-
-    def _step_list(self) -> list[StepView]:
-        return list(self._steps.values())
