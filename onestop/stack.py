@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from datetime import timedelta
 
 import structlog
 import uvicorn
@@ -18,10 +19,14 @@ from activities.agency_client import AgencyPort
 from activities.simulator import create_simulator_app
 from api.app import create_app
 from orchestrator.agencies import load_directory
+from orchestrator.case_store import CaseStore
 from orchestrator.catalog import AGENCIES_FILE
+from orchestrator.definition_store import DefinitionStore
 from orchestrator.mongo import connect, ensure_indexes
+from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
+from orchestrator.vault import CaseDataStore
 from orchestrator.worker import build_worker, http_agencies
 
 log = structlog.get_logger(__name__)
@@ -50,6 +55,17 @@ async def serving(app: FastAPI, host: str, port: int, name: str) -> AsyncIterato
     finally:
         server.should_exit = True
         await task
+
+
+async def _sweep_forever(reconciler: Reconciler, settings: Settings) -> None:
+    """Restart cases whose workflow never started; a failed sweep is logged and tried again."""
+    quiet = timedelta(seconds=settings.reconcile_quiet_seconds)
+    while True:
+        await asyncio.sleep(settings.reconcile_interval_seconds)
+        try:
+            await reconciler.sweep(quiet)
+        except Exception:
+            log.exception("reconcile_failed")
 
 
 @asynccontextmanager
@@ -81,6 +97,11 @@ async def running_stack(
             w = build_worker(client, db, agencies, settings.task_queue)
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
+            reconciler = Reconciler(
+                CaseStore(db), CaseDataStore(db), DefinitionStore(db), client, settings.task_queue
+            )
+            sweeper = asyncio.create_task(_sweep_forever(reconciler, settings))
+            stack.callback(sweeper.cancel)
         if api:
             await stack.enter_async_context(
                 serving(create_app(settings), settings.api_host, settings.api_port, "api")

@@ -30,6 +30,7 @@ class CaseRecord(CaseView):
     citizen_id: str
     request_hash: str
     definition_id: str = Field(description="digest of the definition this case is pinned to")
+    started: bool = Field(default=False, description="its workflow has written here at least once")
 
 
 class CaseStore:
@@ -77,6 +78,12 @@ class CaseStore:
         cursor = self._cases.find({"citizen_id": citizen_id}).sort("created_at", -1).limit(limit)
         return [CaseRecord.model_validate(doc) async for doc in cursor]
 
+    async def unstarted_since(self, before: datetime, limit: int) -> list[CaseRecord]:
+        """Running cases no workflow has written to since they were accepted before `before`."""
+        query = {"status": CaseStatus.running.value, "started": False, "updated_at": {"$lt": before}}
+        cursor = self._cases.find(query).sort("updated_at", 1).limit(limit)
+        return [CaseRecord.model_validate(doc) async for doc in cursor]
+
     async def record_step(
         self,
         case_id: str,
@@ -86,6 +93,7 @@ class CaseStore:
     ) -> None:
         update: dict[str, Any] = {f"steps.$.{k}": v for k, v in changes.items()}
         update["updated_at"] = now()
+        update["started"] = True
         # A late attempt (a worker that lost its lease) must not reopen a finished case.
         await self._cases.update_one(
             {"_id": case_id, "steps.id": step_id, "status": {"$nin": _FINAL}},
@@ -103,7 +111,7 @@ class CaseStore:
         self, case_id: str, status: CaseStatus, steps: list[StepView], events: list[TimelineEntry]
     ) -> None:
         """Set each step's final status by position; attempts and references stay as written."""
-        update: dict[str, Any] = {"status": status.value, "updated_at": now()}
+        update: dict[str, Any] = {"status": status.value, "updated_at": now(), "started": True}
         for i, step in enumerate(steps):
             update[f"steps.{i}.status"] = step.status.value
             update[f"steps.{i}.finished_at"] = step.finished_at

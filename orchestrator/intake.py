@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import structlog
+from pydantic import JsonValue
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -21,7 +22,7 @@ from temporalio.service import RPCError
 from orchestrator.case_store import CaseRecord, CaseStore
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
-from orchestrator.definition import validate_data
+from orchestrator.definition import LifeEventDefinition, validate_data
 from orchestrator.definition_store import DefinitionStore
 from orchestrator.errors import IdempotencyConflict, Unavailable
 from orchestrator.temporal_client import workflow_id
@@ -71,20 +72,32 @@ class CaseIntake:
         # After the case, so personal data is only ever stored under the request that owns the case.
         await self._vault.put(case_id, citizen_id, clean)
         facts = {name: clean.get(name) for name in definition.fact_names}
-        try:
-            await self._temporal.start_workflow(
-                "LifeEventWorkflow",
-                LifeEventInput(case_id=case_id, citizen_id=citizen_id, definition=definition, facts=facts),
-                id=workflow_id(case_id),
-                task_queue=self._task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            )
-        except WorkflowAlreadyStartedError:
-            pass  # it ran before under this key and has finished: nothing to start again
-        except RPCError as exc:
-            raise Unavailable(
-                f"Temporal did not take the case ({exc.status.name}): retry with the same key"
-            ) from exc
+        await start_case(self._temporal, self._task_queue, case_id, citizen_id, definition, facts)
         log.info("case_accepted", case_id=case_id, type=type_, created=created)
         return record, created
+
+
+async def start_case(
+    temporal: Client,
+    task_queue: str,
+    case_id: str,
+    citizen_id: str,
+    definition: LifeEventDefinition,
+    facts: dict[str, JsonValue],
+) -> None:
+    """Start the case's workflow once: a second start of the same case is a no-op."""
+    try:
+        await temporal.start_workflow(
+            "LifeEventWorkflow",
+            LifeEventInput(case_id=case_id, citizen_id=citizen_id, definition=definition, facts=facts),
+            id=workflow_id(case_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # it ran before and has finished: nothing to start again
+    except RPCError as exc:
+        raise Unavailable(
+            f"Temporal did not take the case ({exc.status.name}): retry with the same key"
+        ) from exc

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
     mongodb_port: int = Field(default=27018, ge=1, le=65535)
 
+    reconcile_interval_seconds: float = Field(default=60.0, gt=0, description="orphan-case sweep period")
+    reconcile_quiet_seconds: float = Field(
+        default=120.0, ge=0, description="how long a case may sit unstarted"
+    )
+
     agency_base_url: str = ""
     agency_timeout_seconds: float = Field(default=10.0, gt=0)
 

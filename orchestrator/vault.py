@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from pydantic import JsonValue
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -31,6 +32,11 @@ class CaseDataStore:
         """Fields the citizen gave while the case ran (a citizen_input step's answers)."""
         if data:
             await self._data.update_one({"_id": case_id}, {"$set": {f"data.{k}": v for k, v in data.items()}})
+
+    async def facts(self, case_id: str, names: list[str]) -> dict[str, JsonValue]:
+        """The non-personal facts a workflow starts with: every name, null when not given."""
+        given = await self.fields(case_id, names)
+        return {n: given.get(n) for n in names}
 
     async def fields(self, case_id: str, names: list[str]) -> dict[str, Any]:
         """Only `names`, and only those the citizen gave (absent optional fields stay absent)."""
