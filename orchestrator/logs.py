@@ -31,5 +31,13 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
-    for noisy in ("httpx", "httpcore", "uvicorn.access", "temporalio.activity", "temporalio.workflow"):
+    # pymongo logs whole documents (personal data) at DEBUG: never below WARNING here.
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "uvicorn.access",
+        "temporalio.activity",
+        "temporalio.workflow",
+        "pymongo",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
