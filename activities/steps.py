@@ -34,6 +34,10 @@ def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
 
 
 class StepActivities:
+    """The worker's activities, with their stores and agency adapter given by the worker
+    bootstrap: the same class runs against HTTP agencies in production and in-process ones in
+    the benchmark."""
+
     def __init__(self, cases: CaseStore, vault: CaseDataStore, agencies: AgencyPort) -> None:
         self._cases = cases
         self._vault = vault

@@ -6,10 +6,8 @@ workflow. Personal answers go to the vault first; the signal carries only field 
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -37,6 +35,7 @@ class CaseCommands:
 
     async def visible_case(self, case_id: str, principal: Principal) -> CaseRecord:
         """Another citizen's case answers 404, so case ids cannot be probed."""
+        structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id(case_id))
         record = await self._cases.get(case_id)
         if principal.role is Role.citizen and record.citizen_id != principal.sub:
             raise CaseNotFound(case_id)
@@ -54,7 +53,7 @@ class CaseCommands:
         return record
 
     async def provide_input(
-        self, case_id: str, step_id: str, principal: Principal, data: dict[str, Any]
+        self, case_id: str, step_id: str, principal: Principal, data: dict[str, JsonValue]
     ) -> CaseRecord:
         record = await self.visible_case(case_id, principal)
         definition = await self._definitions.get(record.definition_id)
@@ -65,6 +64,9 @@ class CaseCommands:
         return record
 
     async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseRecord:
+        structlog.contextvars.bind_contextvars(
+            case_id=case_id, workflow_id=workflow_id(case_id), step=step_id
+        )
         record = await self._cases.get(case_id)
         definition = await self._definitions.get(record.definition_id)
         step = next((s for s in definition.steps if s.id == step_id), None)

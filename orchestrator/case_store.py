@@ -34,6 +34,8 @@ class CaseRecord(CaseView):
 
 
 class CaseStore:
+    """The read model's only writer and reader, so its update shapes live in one place."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db.cases
 

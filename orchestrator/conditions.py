@@ -18,7 +18,8 @@ _STEP_REF = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class ConditionError(ValueError):
-    pass
+    """A condition that compiled but could not be evaluated on a case's data: the engine fails
+    that step (and the case compensates) rather than the workflow task."""
 
 
 def check(expression: str, facts: Mapping[str, object], step_outputs: Mapping[str, list[str]]) -> list[str]:

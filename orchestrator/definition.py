@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -61,6 +62,8 @@ class StepKind(StrEnum):
 
 
 class RetrySpec(BaseModel):
+    """Per-step retries: agencies differ, a registry with nightly batches wants a long backoff."""
+
     model_config = ConfigDict(extra="forbid")
 
     maximum_attempts: int = Field(default=5, ge=1, le=100)
@@ -70,6 +73,8 @@ class RetrySpec(BaseModel):
 
 
 class StepDefinition(BaseModel):
+    """One agency action in a life event; the README's designer guide explains each field."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: Ident
@@ -148,7 +153,7 @@ class LifeEventDefinition(BaseModel):
         return model
 
 
-def validate_data(model: DataModel, data: dict[str, Any]) -> dict[str, JsonValue]:
+def validate_data(model: DataModel, data: Mapping[str, object]) -> dict[str, JsonValue]:
     """Validated data as JSON values, or an InputError naming the first bad field as `data.<name>`."""
     try:
         validated = model.model_validate(data)

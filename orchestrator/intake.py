@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import Any
 
 import structlog
 from pydantic import JsonValue
@@ -33,6 +32,8 @@ _CASE_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10")
 
 
 class CaseIntake:
+    """Accepts life events for the API (and the benchmark), so both take the same path."""
+
     def __init__(
         self,
         catalog: CatalogSource,
@@ -50,7 +51,7 @@ class CaseIntake:
         self._task_queue = task_queue
 
     async def trigger(
-        self, citizen_id: str, type_: str, data: dict[str, Any], idempotency_key: str | None
+        self, citizen_id: str, type_: str, data: dict[str, JsonValue], idempotency_key: str | None
     ) -> tuple[CaseRecord, bool]:
         definition = self._catalog.current().get(type_)
         clean = validate_data(definition.data_model(), data)
@@ -60,6 +61,7 @@ class CaseIntake:
             if idempotency_key
             else str(uuid.uuid4())
         )
+        structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id(case_id))
         definition_id = await self._definitions.pin(definition)
         record, created = await self._cases.create(
             case_id, citizen_id, definition, definition_id, request_hash

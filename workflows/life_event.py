@@ -63,6 +63,9 @@ _COMPENSATION_ATTEMPTS_FLOOR = 10
 
 @workflow.defn(name="LifeEventWorkflow")
 class LifeEventWorkflow:
+    """One case of any life event. It receives its definition in its input, validated before the
+    start and pinned for the case's lifetime, so a catalog edit never changes a running case."""
+
     def __init__(self) -> None:
         self._case_id = ""
         self._status = CaseStatus.running

@@ -3,10 +3,8 @@ and acts on them: cancel, or answer what a step asks."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
 from api.deps import CaseReaderDep, CitizenDep, ServicesDep
 from orchestrator.case_store import CaseRecord
@@ -25,7 +23,7 @@ class CaseCancel(BaseModel):
 
 
 class StepAnswer(BaseModel):
-    data: dict[str, Any]
+    data: dict[str, JsonValue]
 
 
 class CaseAck(BaseModel):

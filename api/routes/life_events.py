@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
 from api.deps import CitizenDep, ServicesDep
 from orchestrator.cases import CaseStatus
@@ -13,7 +13,7 @@ from orchestrator.cases import CaseStatus
 
 class LifeEventCreate(BaseModel):
     type: str = Field(min_length=1, max_length=64, examples=["moving_house"])
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, JsonValue] = Field(default_factory=dict)
 
 
 class CaseAccepted(BaseModel):
