@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import yaml
@@ -93,19 +95,22 @@ async def measure(
     return BenchResult(name=name, workflows_per_s=round(rate, 2), serial_ms=round(serial_ms, 1))
 
 
-async def _bare(client: Client, n: int, concurrency: int, k: int) -> BenchResult:
+Runner = Callable[[], Awaitable[object]]
+
+
+@asynccontextmanager
+async def _bare(client: Client, k: int) -> AsyncIterator[Runner]:
     queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
     async with Worker(client, task_queue=queue, workflows=[BareFanOut], activities=[noop]):
 
         async def one() -> None:
             await client.execute_workflow(BareFanOut.run, k, id=f"bare-{uuid.uuid4()}", task_queue=queue)
 
-        return await measure("bare Temporal", one, n, concurrency)
+        yield one
 
 
-async def _engine(
-    name: str, client: Client, settings: Settings, agencies: AgencyPort | None, n: int, concurrency: int
-) -> BenchResult:
+@asynccontextmanager
+async def _engine(client: Client, settings: Settings, agencies: AgencyPort | None) -> AsyncIterator[Runner]:
     settings = settings.model_copy(update={"task_queue": f"bench-engine-{uuid.uuid4().hex[:6]}"})
     mongo = connect(settings.mongodb_url)
     db = mongo[settings.mongodb_database]
@@ -122,12 +127,14 @@ async def _engine(
                 if state.status.value != "completed":
                     raise RuntimeError(f"benchmark case {record.case_id} ended {state.status.value}")
 
-            return await measure(name, one, n, concurrency)
+            yield one
     finally:
         await mongo.close()
 
 
-async def run_bench(settings: Settings, n: int, concurrency: int, k: int) -> list[BenchResult]:
+async def run_bench(settings: Settings, n: int, concurrency: int, k: int, rounds: int) -> list[BenchResult]:
+    """Every configuration runs `rounds` times, interleaved, and reports its median: on a shared
+    2-core machine one run of bare Temporal alone varies by ±15%."""
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
     servers = EmbeddedServers(
         home=home, temporal_port=free_port(), temporal_ui_port=None, mongodb_port=free_port()
@@ -149,16 +156,31 @@ async def run_bench(settings: Settings, n: int, concurrency: int, k: int) -> lis
             }
         )
         client = await connect_temporal(servers.temporal_address)
-        results = [await _bare(client, n, concurrency, k)]
-        results.append(
-            await _engine("engine, in-process", client, settings, InProcessAgencies(), n, concurrency)
-        )
-        async with running_stack(settings, api=False, worker=False):
-            results.append(await _engine("engine, HTTP sims", client, settings, None, n, concurrency))
-        return results
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(running_stack(settings, api=False, worker=False))
+            runners = {
+                "bare Temporal": await stack.enter_async_context(_bare(client, k)),
+                "engine, in-process": await stack.enter_async_context(
+                    _engine(client, settings, InProcessAgencies())
+                ),
+                "engine, HTTP sims": await stack.enter_async_context(_engine(client, settings, None)),
+            }
+            samples: dict[str, list[BenchResult]] = {name: [] for name in runners}
+            for _ in range(rounds):
+                for name, run_one in runners.items():
+                    samples[name].append(await measure(name, run_one, n, concurrency))
+        return [_median(name, results) for name, results in samples.items()]
     finally:
         servers.stop()
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _median(name: str, results: list[BenchResult]) -> BenchResult:
+    return BenchResult(
+        name=name,
+        workflows_per_s=round(statistics.median(r.workflows_per_s for r in results), 2),
+        serial_ms=round(statistics.median(r.serial_ms for r in results), 1),
+    )
 
 
 def report(results: list[BenchResult], n: int, concurrency: int, k: int) -> str:

@@ -198,10 +198,11 @@ def bench(
     cases: Annotated[int, typer.Option(min=10, max=5000, help="cases per throughput run")] = 200,
     concurrency: Annotated[int, typer.Option(min=1, max=500)] = 50,
     fan_out: Annotated[int, typer.Option(min=1, max=7, help="parallel steps after the first")] = 7,
+    rounds: Annotated[int, typer.Option(min=1, max=9, help="interleaved repetitions; medians reported")] = 3,
 ) -> None:
     """Measure the engine against bare Temporal with the same fan-out, in one run, on fresh servers."""
     settings = _settings()
-    results = asyncio.run(run_bench(settings, cases, concurrency, fan_out))
+    results = asyncio.run(run_bench(settings, cases, concurrency, fan_out, rounds))
     _out(report(results, cases, concurrency, fan_out))
 
 

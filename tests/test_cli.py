@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,17 @@ def test_catalog_validate_lists_every_problem_and_fails(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "unknown agency 'taxes'" in result.stdout
     assert "broken.yaml:" in result.stdout and "not valid YAML" in result.stdout
+
+
+def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
+    """A small run of the benchmark command: every configuration completes its cases."""
+    result = run("bench", "--cases", "10", "--concurrency", "5", "--rounds", "1", home=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [r["name"] for r in summary["results"]] == [
+        "bare Temporal",
+        "engine, in-process",
+        "engine, HTTP sims",
+    ]
+    assert all(r["workflows_per_s"] > 0 for r in summary["results"])
+    assert "x bare" in result.stdout
