@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities.agency_client import AgencyPort, AgencyRequest
 from orchestrator.case_store import CaseStore
 from orchestrator.cases import FINAL_STEP_STATUSES, StepStatus, TimelineEntry
-from orchestrator.contracts import CaseOutcome, CompensationRequest, StepProgress, StepRequest, StepResult
+from orchestrator.contracts import CompensationInput, OutcomeInput, ProgressInput, StepInput, StepResult
 from orchestrator.errors import AgencyError
 from orchestrator.vault import CaseDataStore
 
@@ -44,7 +44,7 @@ class StepActivities:
         self._agencies = agencies
 
     @activity.defn(name="run_step")
-    async def run_step(self, req: StepRequest) -> StepResult:
+    async def run_step(self, req: StepInput) -> StepResult:
         info = activity.info()
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
@@ -91,7 +91,7 @@ class StepActivities:
         return StepResult(reference=reply.reference, output=output)
 
     @activity.defn(name="compensate_step")
-    async def compensate_step(self, req: CompensationRequest) -> StepResult:
+    async def compensate_step(self, req: CompensationInput) -> StepResult:
         info = activity.info()
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
@@ -120,7 +120,7 @@ class StepActivities:
         return StepResult(reference=reply.reference, output=reply.output)
 
     @activity.defn(name="record_progress")
-    async def record_progress(self, progress: StepProgress) -> None:
+    async def record_progress(self, progress: ProgressInput) -> None:
         """A transition decided in the workflow: a wait begins, an agency decides."""
         changes: dict[str, Any] = {
             "status": progress.status.value,
@@ -128,12 +128,14 @@ class StepActivities:
             "waiting_for": progress.waiting_for.value if progress.waiting_for else None,
             "asked_fields": progress.asked_fields,
         }
+        if progress.waiting_for is not None and progress.asked_fields:
+            changes["asked_at"] = _now()  # names this question, so it is answered once
         if progress.status in FINAL_STEP_STATUSES:
             changes["finished_at"] = _now()
         await self._cases.record_step(progress.case_id, progress.step_id, changes, progress.events)
 
     @activity.defn(name="record_outcome")
-    async def record_outcome(self, outcome: CaseOutcome) -> None:
+    async def record_outcome(self, outcome: OutcomeInput) -> None:
         """The workflow's final word; overwrites steps so the read model matches it exactly."""
         await self._cases.record_outcome(outcome.case_id, outcome.status, outcome.steps, outcome.events)
 

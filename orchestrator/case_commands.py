@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from orchestrator.auth import Principal, Role
 from orchestrator.case_store import CaseRecord, CaseStore
 from orchestrator.cases import FINAL_CASE_STATUSES, StepStatus, StepView, WaitingFor
-from orchestrator.contracts import AgencyDecision, CancelRequest, InputProvided
+from orchestrator.contracts import AnswerInput, CancelInput, DecisionInput
 from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind, validate_data
 from orchestrator.definition_store import DefinitionStore
 from orchestrator.errors import CaseNotFound, CaseStateError, InputError, Unavailable
@@ -48,7 +48,7 @@ class CaseCommands:
         code = "citizen_request" if principal.role is Role.citizen else f"{principal.role.value}_request"
         if note:
             await self._cases.add_event(case_id, "cancel_note", note)
-        await self._signal(record, "cancel", CancelRequest(reason=code, requested_by=principal.sub))
+        await self._signal(record, "cancel", CancelInput(reason=code, requested_by=principal.sub))
         log.info("case_cancel_requested", case_id=case_id, by_role=principal.role.value)
         return record
 
@@ -59,8 +59,10 @@ class CaseCommands:
         definition = await self._definitions.get(record.definition_id)
         _, view = _waiting_step(record, definition, step_id, WaitingFor.citizen)
         clean = validate_data(definition.data_model(only=view.asked_fields), data)
-        await self._vault.add(case_id, clean)
-        await self._signal(record, "provide_input", InputProvided(step_id=step_id, fields=sorted(clean)))
+        question = f"{step_id}@{view.asked_at.isoformat() if view.asked_at else ''}"
+        if not await self._vault.answer(case_id, question, clean):
+            raise CaseStateError(case_id, f"step {step_id}'s question was answered already")
+        await self._signal(record, "provide_input", AnswerInput(step_id=step_id, fields=sorted(clean)))
         return record
 
     async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseRecord:
@@ -81,7 +83,7 @@ class CaseCommands:
             )
         if verdict.note:
             await self._cases.add_event(case_id, "agency_note", verdict.note, step=step_id)
-        decision = AgencyDecision(
+        decision = DecisionInput(
             step_id=step_id,
             approved=verdict.approved,
             reason=verdict.reason,

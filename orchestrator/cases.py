@@ -63,6 +63,7 @@ class StepView(BaseModel):
     status: StepStatus = StepStatus.pending
     waiting_for: WaitingFor | None = None
     asked_fields: list[str] = Field(default_factory=list, description="what the citizen is asked for now")
+    asked_at: datetime | None = None
     attempts: int = 0
     error: str | None = None
     required: bool = True

@@ -22,7 +22,7 @@ class LifeEventInput(BaseModel):
     facts: dict[str, JsonValue] = Field(default_factory=dict)
 
 
-class StepRequest(BaseModel):
+class StepInput(BaseModel):
     case_id: str
     citizen_id: str
     step_id: str
@@ -41,7 +41,7 @@ class StepResult(BaseModel):
     output: dict[str, JsonValue] = Field(default_factory=dict)
 
 
-class CompensationRequest(BaseModel):
+class CompensationInput(BaseModel):
     case_id: str
     citizen_id: str
     step_id: str
@@ -51,7 +51,7 @@ class CompensationRequest(BaseModel):
     events: list[TimelineEntry] = Field(default_factory=list)
 
 
-class StepProgress(BaseModel):
+class ProgressInput(BaseModel):
     """A transition the workflow decides on its own (waiting, a decision): one read-model write."""
 
     case_id: str
@@ -63,14 +63,14 @@ class StepProgress(BaseModel):
     events: list[TimelineEntry] = Field(default_factory=list)
 
 
-class InputProvided(BaseModel):
+class AnswerInput(BaseModel):
     """The citizen answered a citizen_input step; the values stay in the vault, only names travel."""
 
     step_id: str
     fields: list[str]
 
 
-class AgencyDecision(BaseModel):
+class DecisionInput(BaseModel):
     """An agency's review verdict. `request_input` (field names) asks the citizen for more,
     after which the step is submitted again for review."""
 
@@ -81,7 +81,7 @@ class AgencyDecision(BaseModel):
     decided_by: str
 
 
-class CaseOutcome(BaseModel):
+class OutcomeInput(BaseModel):
     case_id: str
     status: CaseStatus
     steps: list[StepView]
@@ -91,7 +91,7 @@ class CaseOutcome(BaseModel):
 ReasonCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,64}$")]
 
 
-class CancelRequest(BaseModel):
+class CancelInput(BaseModel):
     """Why, as a code only: free text a person typed may be personal, and stays in MongoDB."""
 
     reason: ReasonCode = "citizen_request"

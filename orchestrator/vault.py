@@ -28,10 +28,14 @@ class CaseDataStore:
                 {"_id": case_id}, {"$setOnInsert": {"citizen_id": citizen_id, "data": data}}, upsert=True
             )
 
-    async def add(self, case_id: str, data: dict[str, Any]) -> None:
-        """Fields the citizen gave while the case ran (a citizen_input step's answers)."""
-        if data:
-            await self._data.update_one({"_id": case_id}, {"$set": {f"data.{k}": v for k, v in data.items()}})
+    async def answer(self, case_id: str, question: str, data: dict[str, Any]) -> bool:
+        """Store the citizen's answer to one question, once: False if it was answered already
+        (a second answer could change what a retried agency call sends under the same key)."""
+        result = await self._data.update_one(
+            {"_id": case_id, "answered": {"$ne": question}},
+            {"$set": {f"data.{k}": v for k, v in data.items()}, "$push": {"answered": question}},
+        )
+        return result.matched_count == 1
 
     async def facts(self, case_id: str, names: list[str]) -> dict[str, JsonValue]:
         """The non-personal facts a workflow starts with: every name, null when not given."""

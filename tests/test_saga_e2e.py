@@ -108,6 +108,8 @@ async def test_citizen_answers_school_question(watcher: CaseWatcher, citizen: st
         url, json={"data": {"chosen_school": "Escola Básica do Bonfim"}}, headers=headers
     )
     assert answered.status_code == 202, answered.text
+    again = await watcher.http.post(url, json={"data": {"chosen_school": "Another school"}}, headers=headers)
+    assert again.status_code == 409  # answered once: a retried agency call cannot send other data
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed", case
     [school] = await watcher.records("school_office", case_id)

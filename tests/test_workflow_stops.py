@@ -9,7 +9,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from orchestrator.cases import CaseStatus, StepStatus, WaitingFor
-from orchestrator.contracts import AgencyDecision, CancelRequest, InputProvided
+from orchestrator.contracts import AnswerInput, CancelInput, DecisionInput
 from orchestrator.definition import StepKind
 from tests.workflow_harness import (
     FakeAgencies,
@@ -82,7 +82,7 @@ async def test_agency_asks_the_citizen_then_approves(env: WorkflowEnvironment) -
     )
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
-        ask = AgencyDecision(
+        ask = DecisionInput(
             step_id="review", approved=False, request_input=["certificate"], decided_by="clerk"
         )
         await handle.signal(LifeEventWorkflow.decide, ask)
@@ -92,10 +92,10 @@ async def test_agency_asks_the_citizen_then_approves(env: WorkflowEnvironment) -
         waiting = await handle.query(LifeEventWorkflow.state)
         assert view(waiting, "review").waiting_for is WaitingFor.citizen
         await handle.signal(
-            LifeEventWorkflow.provide_input, InputProvided(step_id="review", fields=["certificate"])
+            LifeEventWorkflow.provide_input, AnswerInput(step_id="review", fields=["certificate"])
         )
         await until(lambda: [r.round for r in fakes.steps if r.step_id == "review"] == [0, 1])
-        approve = AgencyDecision(step_id="review", approved=True, decided_by="clerk")
+        approve = DecisionInput(step_id="review", approved=True, decided_by="clerk")
         await handle.signal(LifeEventWorkflow.decide, approve)
         result = await handle.result()
 
@@ -109,7 +109,7 @@ async def test_review_interrupted_by_cancel_is_withdrawn(env: WorkflowEnvironmen
     fakes = FakeAgencies(hold_compensations=True)
     async with case(env, fakes, register_then_review()) as handle:
         await timer_started(handle)
-        await handle.signal(LifeEventWorkflow.cancel, CancelRequest(requested_by="c-1"))
+        await handle.signal(LifeEventWorkflow.cancel, CancelInput(requested_by="c-1"))
         during = await state_while_compensating(handle, fakes)
         result = await handle.result()
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from orchestrator.cases import CaseStatus, StepStatus
-from orchestrator.contracts import AgencyDecision, CancelRequest, InputProvided
+from orchestrator.contracts import AnswerInput, CancelInput, DecisionInput
 from orchestrator.definition import StepKind
 from tests.workflow_harness import (
     FakeAgencies,
@@ -45,7 +45,7 @@ async def test_agency_decision_within_wait_completes_the_case(env: WorkflowEnvir
 
         await handle.signal(
             LifeEventWorkflow.decide,
-            AgencyDecision(step_id="review", approved=True, reason="fine", decided_by="clerk-7"),
+            DecisionInput(step_id="review", approved=True, reason="fine", decided_by="clerk-7"),
         )
         result = await handle.result()
 
@@ -98,7 +98,7 @@ async def test_rejected_review_compensates_the_case(env: WorkflowEnvironment) ->
         await timer_started(handle)
         await handle.signal(
             LifeEventWorkflow.decide,
-            AgencyDecision(step_id="review", approved=False, reason="documents_missing", decided_by="c-1"),
+            DecisionInput(step_id="review", approved=False, reason="documents_missing", decided_by="c-1"),
         )
         result = await handle.result()
 
@@ -137,7 +137,7 @@ async def test_citizen_input_answered_runs_the_step(env: WorkflowEnvironment) ->
 
         await env.sleep(timedelta(days=3))
         await handle.signal(
-            LifeEventWorkflow.provide_input, InputProvided(step_id="new_home", fields=["new_address"])
+            LifeEventWorkflow.provide_input, AnswerInput(step_id="new_home", fields=["new_address"])
         )
         result = await handle.result()
 
@@ -202,7 +202,7 @@ async def test_cancel_while_waiting_undoes_in_reverse_order(env: WorkflowEnviron
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         await env.sleep(timedelta(days=1))
-        await handle.signal(LifeEventWorkflow.cancel, CancelRequest(reason="moved_abroad", requested_by="me"))
+        await handle.signal(LifeEventWorkflow.cancel, CancelInput(reason="moved_abroad", requested_by="me"))
         during = await state_while_compensating(handle, fakes)
         result = await handle.result()
 

@@ -22,12 +22,12 @@ from temporalio.worker import Worker
 
 from orchestrator.cases import StepView
 from orchestrator.contracts import (
-    CaseOutcome,
     CaseState,
-    CompensationRequest,
+    CompensationInput,
     LifeEventInput,
-    StepProgress,
-    StepRequest,
+    OutcomeInput,
+    ProgressInput,
+    StepInput,
     StepResult,
 )
 from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind
@@ -68,10 +68,10 @@ class FakeAgencies:
         self.release = asyncio.Event()
         if not hold_compensations:
             self.release.set()
-        self.steps: list[StepRequest] = []
-        self.compensations: list[CompensationRequest] = []
-        self.progress: list[StepProgress] = []
-        self.outcome: CaseOutcome | None = None
+        self.steps: list[StepInput] = []
+        self.compensations: list[CompensationInput] = []
+        self.progress: list[ProgressInput] = []
+        self.outcome: OutcomeInput | None = None
 
     @property
     def step_ids(self) -> list[str]:
@@ -89,14 +89,14 @@ class FakeAgencies:
         return [(e.event, e.step) for batch in batches for e in batch]
 
     @activity.defn(name="run_step")
-    async def run_step(self, req: StepRequest) -> StepResult:
+    async def run_step(self, req: StepInput) -> StepResult:
         self.steps.append(req)
         if req.step_id in self.fail_steps:
             raise ApplicationError(self.fail_steps[req.step_id], type="AgencyRejected", non_retryable=True)
         return StepResult(reference=f"ref-{req.step_id}", output={"ok": True})
 
     @activity.defn(name="compensate_step")
-    async def compensate_step(self, req: CompensationRequest) -> StepResult:
+    async def compensate_step(self, req: CompensationInput) -> StepResult:
         self.compensations.append(req)
         self.compensating.set()
         await self.release.wait()
@@ -107,11 +107,11 @@ class FakeAgencies:
         return StepResult(reference=f"undo-{req.step_id}")
 
     @activity.defn(name="record_progress")
-    async def record_progress(self, progress: StepProgress) -> None:
+    async def record_progress(self, progress: ProgressInput) -> None:
         self.progress.append(progress)
 
     @activity.defn(name="record_outcome")
-    async def record_outcome(self, outcome: CaseOutcome) -> None:
+    async def record_outcome(self, outcome: OutcomeInput) -> None:
         self.outcome = outcome
 
 

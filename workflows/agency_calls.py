@@ -12,7 +12,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.contracts import CompensationRequest, StepRequest, StepResult
+    from orchestrator.contracts import CompensationInput, StepInput, StepResult
     from orchestrator.definition import StepDefinition
 
 
@@ -39,7 +39,7 @@ class StepInterrupted(StepFailed):
 
 
 async def agency_call(
-    activity: str, request: StepRequest | CompensationRequest, step: StepDefinition, attempts_floor: int = 1
+    activity: str, request: StepInput | CompensationInput, step: StepDefinition, attempts_floor: int = 1
 ) -> StepResult:
     """An agency activity with the step's own timeout and retry policy; agency rejections are final."""
     spec = step.retry

@@ -31,15 +31,15 @@ with workflow.unsafe.imports_passed_through():
         effective_status,
     )
     from orchestrator.contracts import (
-        AgencyDecision,
-        CancelRequest,
-        CaseOutcome,
+        AnswerInput,
+        CancelInput,
         CaseState,
-        CompensationRequest,
-        InputProvided,
+        CompensationInput,
+        DecisionInput,
         LifeEventInput,
-        StepProgress,
-        StepRequest,
+        OutcomeInput,
+        ProgressInput,
+        StepInput,
         StepResult,
     )
     from orchestrator.definition import StepDefinition, StepKind
@@ -71,9 +71,9 @@ class LifeEventWorkflow:
         self._status = CaseStatus.running
         self._journal = CaseJournal()
         self._outputs: dict[str, StepResult] = {}
-        self._cancel: CancelRequest | None = None
-        self._inputs: dict[str, InputProvided] = {}
-        self._decisions: dict[str, AgencyDecision] = {}
+        self._cancel: CancelInput | None = None
+        self._inputs: dict[str, AnswerInput] = {}
+        self._decisions: dict[str, DecisionInput] = {}
         self._blocked: list[str] = []
         self._stopping = False
 
@@ -100,7 +100,7 @@ class LifeEventWorkflow:
             self._status = CaseStatus.completed
         left = f"not undone: {', '.join(compensation_failed)}" if compensation_failed else None
         self._journal.event(f"case_{self._status.value}", detail=left)
-        outcome = CaseOutcome(
+        outcome = OutcomeInput(
             case_id=self._case_id,
             status=self._status,
             steps=self._journal.step_list(),
@@ -126,7 +126,7 @@ class LifeEventWorkflow:
             try:
                 return await asyncio.shield(task)
             except asyncio.CancelledError:
-                self.cancel(CancelRequest(reason="temporal_cancel", requested_by="temporal"))
+                self.cancel(CancelInput(reason="temporal_cancel", requested_by="temporal"))
 
     @workflow.query
     def state(self) -> CaseState:
@@ -135,18 +135,18 @@ class LifeEventWorkflow:
         return CaseState(case_id=self._case_id, status=status, steps=steps, timeline=self._journal.timeline)
 
     @workflow.signal
-    def cancel(self, request: CancelRequest) -> None:
+    def cancel(self, request: CancelInput) -> None:
         if self._cancel is None:
             self._cancel = request
             self._journal.event("cancel_requested", detail=request.reason)
 
     @workflow.signal
-    def provide_input(self, provided: InputProvided) -> None:
+    def provide_input(self, provided: AnswerInput) -> None:
         """The first answer counts; the step consumes it, so an agency may ask again later."""
         self._inputs.setdefault(provided.step_id, provided)
 
     @workflow.signal
-    def decide(self, decision: AgencyDecision) -> None:
+    def decide(self, decision: DecisionInput) -> None:
         self._decisions.setdefault(decision.step_id, decision)
 
     async def _execute(self, input: LifeEventInput, done_order: list[StepDefinition]) -> StepFailed | None:
@@ -166,7 +166,7 @@ class LifeEventWorkflow:
             except asyncio.CancelledError:
                 # Cancelled through Temporal itself (UI, CLI): treat it as a cancel request and drain.
                 self.cancel(
-                    CancelRequest(reason="workflow cancelled through Temporal", requested_by="temporal")
+                    CancelInput(reason="workflow cancelled through Temporal", requested_by="temporal")
                 )
             for step_id, task in list(running.items()):
                 if not task.done():
@@ -263,7 +263,7 @@ class LifeEventWorkflow:
         review = step.kind is StepKind.agency_review
         view.status = StepStatus.waiting if review else StepStatus.running
         view.waiting_for = WaitingFor.agency if review else None
-        request = StepRequest(
+        request = StepInput(
             case_id=input.case_id,
             citizen_id=input.citizen_id,
             step_id=step.id,
@@ -346,7 +346,7 @@ class LifeEventWorkflow:
         """Record a transition decided here (a wait begins or ends) with one read-model write."""
         entry = self._journal.announce(step.id, status, detail)
         view = self._journal.steps[step.id]
-        progress = StepProgress(
+        progress = ProgressInput(
             case_id=input.case_id,
             step_id=step.id,
             status=status,
@@ -369,7 +369,7 @@ class LifeEventWorkflow:
         for step in reversed(done_order):
             if step.compensation is None:
                 continue
-            request = CompensationRequest(
+            request = CompensationInput(
                 case_id=input.case_id,
                 citizen_id=input.citizen_id,
                 step_id=step.id,
