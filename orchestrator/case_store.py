@@ -99,7 +99,7 @@ class CaseStore:
         # A late attempt (a worker that lost its lease) must not reopen a finished case.
         await self._cases.update_one(
             {"_id": case_id, "steps.id": step_id, "status": {"$nin": _FINAL}},
-            {"$set": update, "$push": {"timeline": {"$each": _dump(events)}}},
+            {"$set": update, "$addToSet": {"timeline": {"$each": _dump(events)}}},
         )
 
     async def add_event(self, case_id: str, event: str, detail: str, *, step: str | None = None) -> None:
@@ -121,7 +121,7 @@ class CaseStore:
             update[f"steps.{i}.waiting_for"] = None
             update[f"steps.{i}.asked_fields"] = []
         await self._cases.update_one(
-            {"_id": case_id}, {"$set": update, "$push": {"timeline": {"$each": _dump(events)}}}
+            {"_id": case_id}, {"$set": update, "$addToSet": {"timeline": {"$each": _dump(events)}}}
         )
 
 
@@ -129,6 +129,8 @@ _FINAL = [s.value for s in FINAL_CASE_STATUSES]
 
 
 def _dump(events: list[TimelineEntry]) -> list[Document]:
+    """Entries as stored. Written with $addToSet: an activity retried after its write landed
+    resends the workflow's entries unchanged, and they must not appear twice."""
     return [e.model_dump(mode="python", exclude_none=True) for e in events]
 
 
