@@ -11,14 +11,12 @@ from api import middleware, problems
 from api.routes import agency_tasks, cases, catalog, health, life_events
 from api.services import Services
 from orchestrator.case_commands import CaseCommands
-from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
-from orchestrator.definition_store import DefinitionStore
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.settings import Settings
+from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.vault import CaseDataStore
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,12 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
-        store = CaseStore(db)
-        vault = CaseDataStore(db)
-        definitions = DefinitionStore(db)
-        intake = CaseIntake(catalog, store, vault, definitions, temporal, settings.task_queue)
-        commands = CaseCommands(store, vault, definitions, temporal)
-        app.state.services = Services(settings, mongo, db, temporal, catalog, store, intake, commands)
+        stores = CaseStores.on(db)
+        intake = CaseIntake(catalog, stores, temporal, settings.task_queue)
+        commands = CaseCommands(stores, temporal)
+        app.state.services = Services(settings, mongo, db, temporal, catalog, stores.cases, intake, commands)
         try:
             yield
         finally:

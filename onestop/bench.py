@@ -30,17 +30,15 @@ from activities.agency_client import AgencyPort
 from activities.in_process import InProcessAgencies
 from onestop.bare_fan_out import BareFanOut, noop
 from onestop.stack import running_stack
-from orchestrator.case_store import CaseStore
 from orchestrator.catalog import AGENCIES_FILE, CatalogSource
 from orchestrator.contracts import CaseState
 from orchestrator.definition import LifeEventDefinition, StepDefinition
-from orchestrator.definition_store import DefinitionStore
 from orchestrator.embedded import EmbeddedServers, free_port
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect
 from orchestrator.settings import Settings
+from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal, workflow_id
-from orchestrator.vault import CaseDataStore
 
 FAN_OUT = [
     ("national_id", "update_address"),
@@ -115,8 +113,7 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
     mongo = connect(settings.mongodb_url)
     db = mongo[settings.mongodb_database]
     catalog = CatalogSource(settings.catalog_path)
-    stores = (CaseStore(db), CaseDataStore(db), DefinitionStore(db))
-    intake = CaseIntake(catalog, *stores, client, settings.task_queue)
+    intake = CaseIntake(catalog, CaseStores.on(db), client, settings.task_queue)
     try:
         async with running_stack(settings, api=False, simulators=False, agencies=agencies):
 

@@ -19,14 +19,12 @@ from activities.agency_client import AgencyPort
 from activities.simulator import create_simulator_app
 from api.app import create_app
 from orchestrator.agencies import load_directory
-from orchestrator.case_store import CaseStore
 from orchestrator.catalog import AGENCIES_FILE
-from orchestrator.definition_store import DefinitionStore
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
+from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.vault import CaseDataStore
 from orchestrator.worker import build_worker, http_agencies
 
 log = structlog.get_logger(__name__)
@@ -97,9 +95,7 @@ async def running_stack(
             w = build_worker(client, db, agencies, settings.task_queue)
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
-            reconciler = Reconciler(
-                CaseStore(db), CaseDataStore(db), DefinitionStore(db), client, settings.task_queue
-            )
+            reconciler = Reconciler(CaseStores.on(db), client, settings.task_queue)
             sweeper = asyncio.create_task(_sweep_forever(reconciler, settings))
             stack.callback(sweeper.cancel)
         if api:

@@ -12,25 +12,22 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.auth import Principal, Role
-from orchestrator.case_store import CaseRecord, CaseStore
+from orchestrator.case_store import CaseRecord
 from orchestrator.cases import FINAL_CASE_STATUSES, StepStatus, StepView, WaitingFor
 from orchestrator.contracts import AnswerInput, CancelInput, DecisionInput
 from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind, validate_data
-from orchestrator.definition_store import DefinitionStore
 from orchestrator.errors import CaseNotFound, CaseStateError, InputError, Unavailable
+from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
-from orchestrator.vault import CaseDataStore
 
 log = structlog.get_logger(__name__)
 
 
 class CaseCommands:
-    def __init__(
-        self, cases: CaseStore, vault: CaseDataStore, definitions: DefinitionStore, temporal: Client
-    ) -> None:
-        self._cases = cases
-        self._definitions = definitions
-        self._vault = vault
+    def __init__(self, stores: CaseStores, temporal: Client) -> None:
+        self._cases = stores.cases
+        self._definitions = stores.definitions
+        self._vault = stores.vault
         self._temporal = temporal
 
     async def visible_case(self, case_id: str, principal: Principal) -> CaseRecord:

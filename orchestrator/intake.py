@@ -18,14 +18,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from orchestrator.case_store import CaseRecord, CaseStore
+from orchestrator.case_store import CaseRecord
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
 from orchestrator.definition import LifeEventDefinition, validate_data
-from orchestrator.definition_store import DefinitionStore
 from orchestrator.errors import IdempotencyConflict, Unavailable
+from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
-from orchestrator.vault import CaseDataStore
 
 log = structlog.get_logger(__name__)
 _CASE_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10")
@@ -34,19 +33,11 @@ _CASE_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10")
 class CaseIntake:
     """Accepts life events for the API (and the benchmark), so both take the same path."""
 
-    def __init__(
-        self,
-        catalog: CatalogSource,
-        cases: CaseStore,
-        vault: CaseDataStore,
-        definitions: DefinitionStore,
-        temporal: Client,
-        task_queue: str,
-    ) -> None:
-        self._definitions = definitions
+    def __init__(self, catalog: CatalogSource, stores: CaseStores, temporal: Client, task_queue: str) -> None:
         self._catalog = catalog
-        self._cases = cases
-        self._vault = vault
+        self._cases = stores.cases
+        self._vault = stores.vault
+        self._definitions = stores.definitions
         self._temporal = temporal
         self._task_queue = task_queue
 

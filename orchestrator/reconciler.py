@@ -13,27 +13,19 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from orchestrator.case_store import CaseStore, now
-from orchestrator.definition_store import DefinitionStore
+from orchestrator.case_store import now
 from orchestrator.intake import start_case
+from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
-from orchestrator.vault import CaseDataStore
 
 log = structlog.get_logger(__name__)
 
 
 class Reconciler:
-    def __init__(
-        self,
-        cases: CaseStore,
-        vault: CaseDataStore,
-        definitions: DefinitionStore,
-        temporal: Client,
-        task_queue: str,
-    ) -> None:
-        self._cases = cases
-        self._vault = vault
-        self._definitions = definitions
+    def __init__(self, stores: CaseStores, temporal: Client, task_queue: str) -> None:
+        self._cases = stores.cases
+        self._vault = stores.vault
+        self._definitions = stores.definitions
         self._temporal = temporal
         self._task_queue = task_queue
 

@@ -13,17 +13,17 @@ from temporalio.worker import Worker
 
 from activities.agency_client import AgencyClient, AgencyPort
 from activities.steps import StepActivities
-from orchestrator.case_store import CaseStore
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
-from orchestrator.vault import CaseDataStore
+from orchestrator.stores import CaseStores
 from workflows.life_event import LifeEventWorkflow
 
 
 def build_worker(
     client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str
 ) -> Worker:
-    steps = StepActivities(CaseStore(db), CaseDataStore(db), agencies)
+    stores = CaseStores.on(db)
+    steps = StepActivities(stores.cases, stores.vault, agencies)
     return Worker(
         client,
         task_queue=task_queue,

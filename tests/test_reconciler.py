@@ -10,15 +10,13 @@ from datetime import timedelta
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
 from orchestrator.definition import validate_data
-from orchestrator.definition_store import DefinitionStore
 from orchestrator.mongo import Document, connect
 from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
+from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.vault import CaseDataStore
 from tests.support import MOVE, CaseWatcher
 
 
@@ -33,14 +31,15 @@ async def test_orphan_case_is_started_once(
     stack: Settings, db: AsyncDatabase[Document], watcher: CaseWatcher, citizen: str
 ) -> None:
     definition = CatalogSource(stack.catalog_path).current().get("moving_house")
-    cases, vault, definitions = CaseStore(db), CaseDataStore(db), DefinitionStore(db)
+    stores = CaseStores.on(db)
+    cases, vault, definitions = stores.cases, stores.vault, stores.definitions
     case_id = str(uuid.uuid4())
     clean = validate_data(definition.data_model(), MOVE)
     await cases.create(case_id, citizen, definition, await definitions.pin(definition), "hash")
     await vault.put(case_id, citizen, clean)  # ... and the process died before starting the workflow
 
     temporal = await connect_temporal(stack.temporal_address)
-    reconciler = Reconciler(cases, vault, definitions, temporal, stack.task_queue)
+    reconciler = Reconciler(stores, temporal, stack.task_queue)
     assert case_id in await reconciler.sweep(timedelta(0))
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed", case

@@ -70,16 +70,7 @@ async def test_agency_asks_the_citizen_then_approves(env: WorkflowEnvironment) -
     """A review that needs a missing document goes back to the citizen, is submitted again as a
     new round (a new idempotency key), and only then decided."""
     fakes = FakeAgencies()
-    event = definition(
-        step("register", compensation="unregister"),
-        step(
-            "review",
-            kind=StepKind.agency_review,
-            depends_on=["register"],
-            wait_days=10,
-            asks=["certificate"],
-        ),
-    )
+    event = register_then_review(compensation=None, asks=["certificate"])
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         ask = DecisionInput(

@@ -124,17 +124,12 @@ def step(step_id: str, **fields: object) -> StepDefinition:
     return StepDefinition.model_validate({"id": step_id, "agency": "agency", "action": "act", **fields})
 
 
-def register_then_review() -> LifeEventDefinition:
-    """A registration, then the agency's review of it (10 days at most), each with its undo."""
+def register_then_review(**review: object) -> LifeEventDefinition:
+    """A registration, then the agency's review of it (10 days at most); `review` overrides."""
+    fields: dict[str, object] = {"compensation": "withdraw", **review}
     return definition(
         step("register", compensation="unregister"),
-        step(
-            "review",
-            kind=StepKind.agency_review,
-            depends_on=["register"],
-            wait_days=10,
-            compensation="withdraw",
-        ),
+        step("review", kind=StepKind.agency_review, depends_on=["register"], wait_days=10, **fields),
     )
 
 

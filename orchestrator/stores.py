@@ -1,0 +1,23 @@
+"""The three MongoDB stores a case lives in, opened together on one database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from orchestrator.case_store import CaseStore
+from orchestrator.definition_store import DefinitionStore
+from orchestrator.mongo import Document
+from orchestrator.vault import CaseDataStore
+
+
+@dataclass(frozen=True)
+class CaseStores:
+    cases: CaseStore
+    vault: CaseDataStore
+    definitions: DefinitionStore
+
+    @classmethod
+    def on(cls, db: AsyncDatabase[Document]) -> CaseStores:
+        return cls(CaseStore(db), CaseDataStore(db), DefinitionStore(db))
