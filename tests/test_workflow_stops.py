@@ -107,3 +107,22 @@ async def test_review_interrupted_by_cancel_is_withdrawn(env: WorkflowEnvironmen
     assert result.status is CaseStatus.cancelled
     assert fakes.compensated_ids == ["review", "register"]
     assert view(during, "review").status is StepStatus.skipped
+
+
+async def test_temporal_cancel_while_waiting_cancels_the_case(env: WorkflowEnvironment) -> None:
+    """A cancel from the Temporal UI is a cancel like the citizen's: drain, undo, record."""
+    fakes = FakeAgencies()
+    event = definition(
+        step("register", compensation="unregister"),
+        step("school", kind=StepKind.citizen_input, asks=["school"], depends_on=["register"]),
+    )
+    async with case(env, fakes, event) as handle:
+        await timer_started(handle)
+        await handle.cancel()
+        result = await handle.result()
+
+    assert result.status is CaseStatus.cancelled
+    assert fakes.compensated_ids == ["register"]
+    assert view(result, "school").status is StepStatus.skipped
+    assert fakes.outcome is not None and fakes.outcome.status is CaseStatus.cancelled
+    assert any(e.event == "cancel_requested" and e.detail == "temporal_cancel" for e in result.timeline)

@@ -59,6 +59,7 @@ T = TypeVar("T")
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
 _BOOKKEEPING_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _COMPENSATION_ATTEMPTS_FLOOR = 10
+_TEMPORAL_CANCEL = CancelInput(reason="temporal_cancel", requested_by="temporal")
 
 
 @workflow.defn(name="LifeEventWorkflow")
@@ -126,7 +127,7 @@ class LifeEventWorkflow:
             try:
                 return await asyncio.shield(task)
             except asyncio.CancelledError:
-                self.cancel(CancelInput(reason="temporal_cancel", requested_by="temporal"))
+                self.cancel(_TEMPORAL_CANCEL)
 
     @workflow.query
     def state(self) -> CaseState:
@@ -165,9 +166,7 @@ class LifeEventWorkflow:
                 await workflow.wait_condition(lambda: any(t.done() for t in running.values()))
             except asyncio.CancelledError:
                 # Cancelled through Temporal itself (UI, CLI): treat it as a cancel request and drain.
-                self.cancel(
-                    CancelInput(reason="workflow cancelled through Temporal", requested_by="temporal")
-                )
+                self.cancel(_TEMPORAL_CANCEL)
             for step_id, task in list(running.items()):
                 if not task.done():
                     continue
