@@ -96,12 +96,14 @@ class StepActivities:
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
         )
-        original = step_key(req.case_id, req.step_id)
-        request = AgencyRequest(
-            case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, compensates=original
-        )
         try:
-            reply = await self._agencies.call(req.agency, req.action, f"{original}:compensate", request)
+            # Every submission is undone, newest first: a resubmitted review holds one per round.
+            for round_ in reversed(range(req.rounds)):
+                original = step_key(req.case_id, req.step_id, round_)
+                request = AgencyRequest(
+                    case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, compensates=original
+                )
+                reply = await self._agencies.call(req.agency, req.action, f"{original}:compensate", request)
         except AgencyError as exc:
             await self._cases.record_step(
                 req.case_id,
@@ -128,8 +130,8 @@ class StepActivities:
             "waiting_for": progress.waiting_for.value if progress.waiting_for else None,
             "asked_fields": progress.asked_fields,
         }
-        if progress.waiting_for is not None and progress.asked_fields:
-            changes["asked_at"] = _now()  # names this question, so it is answered once
+        if progress.asked_at is not None:
+            changes["asked_at"] = progress.asked_at  # names this question, so it is answered once
         if progress.status in FINAL_STEP_STATUSES:
             changes["finished_at"] = _now()
         await self._cases.record_step(progress.case_id, progress.step_id, changes, progress.events)

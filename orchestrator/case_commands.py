@@ -7,7 +7,7 @@ workflow. Personal answers go to the vault first; the signal carries only field 
 from __future__ import annotations
 
 import structlog
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue, model_validator
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -43,9 +43,9 @@ class CaseCommands:
         record = await self.visible_case(case_id, principal)
         _require_open(record)
         code = "citizen_request" if principal.role is Role.citizen else f"{principal.role.value}_request"
-        if note:
-            await self._cases.add_event(case_id, "cancel_note", note)
         await self._signal(record, "cancel", CancelInput(reason=code, requested_by=principal.sub))
+        if note:  # after the signal: a refused cancel leaves no note behind
+            await self._cases.add_event(case_id, "cancel_note", note)
         log.info("case_cancel_requested", case_id=case_id, by_role=principal.role.value)
         return record
 
@@ -66,7 +66,10 @@ class CaseCommands:
         structlog.contextvars.bind_contextvars(
             case_id=case_id, workflow_id=workflow_id(case_id), step=step_id
         )
-        record = await self._cases.get(case_id)
+        try:
+            record = await self._cases.get(case_id)
+        except CaseNotFound:
+            raise CaseNotFound(f"{case_id}/steps/{step_id}") from None
         definition = await self._definitions.get(record.definition_id)
         step = next((s for s in definition.steps if s.id == step_id), None)
         if step is None or step.kind is not StepKind.agency_review or principal.agency != step.agency:
@@ -128,3 +131,9 @@ class Verdict(BaseModel):
     reason: str = Field(default="", pattern=r"^[a-z0-9_]{0,64}$", description="reason code")
     request_input: list[str] = Field(default_factory=list, description="fields to ask the citizen for")
     note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_verdict(self) -> Verdict:
+        if self.approved and self.request_input:
+            raise ValueError("approve, or ask for more (request_input), not both")
+        return self

@@ -86,6 +86,20 @@ class CaseStore:
         cursor = self._cases.find(query).sort("updated_at", 1).limit(limit)
         return [CaseRecord.model_validate(doc) async for doc in cursor]
 
+    async def mark_started(self, case_id: str) -> None:
+        await self._cases.update_one({"_id": case_id}, {"$set": {"started": True}})
+
+    async def close_unstarted(self, case_id: str, reason: str) -> None:
+        """Fail a case no workflow ever ran, unless one has started meanwhile."""
+        entry = TimelineEntry(at=now(), event="case_failed", detail=reason)
+        await self._cases.update_one(
+            {"_id": case_id, "started": False, "status": CaseStatus.running.value},
+            {
+                "$set": {"status": CaseStatus.failed.value, "updated_at": now()},
+                "$push": {"timeline": _dump([entry])[0]},
+            },
+        )
+
     async def record_step(
         self,
         case_id: str,

@@ -7,6 +7,7 @@ facts; activities load the personal fields themselves.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, JsonValue
@@ -48,6 +49,7 @@ class CompensationInput(BaseModel):
     agency: str
     action: str
     maximum_attempts: int = 1
+    rounds: int = Field(default=1, ge=1, description="submissions made (a review resubmitted has several)")
     events: list[TimelineEntry] = Field(default_factory=list)
 
 
@@ -60,6 +62,7 @@ class ProgressInput(BaseModel):
     error: str | None = None
     waiting_for: WaitingFor | None = None
     asked_fields: list[str] = Field(default_factory=list)
+    asked_at: datetime | None = Field(default=None, description="workflow time the question was put")
     events: list[TimelineEntry] = Field(default_factory=list)
 
 

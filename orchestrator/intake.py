@@ -60,12 +60,20 @@ class CaseIntake:
         if not created:
             if record.citizen_id != citizen_id or record.request_hash != request_hash:
                 raise IdempotencyConflict(idempotency_key or "")
+            if record.started:
+                return record, False  # its workflow ran (and may be long gone): never run it twice
             # A retry restarts the case exactly as it was pinned, even if the catalog changed since.
             definition = await self._definitions.get(record.definition_id)
         # After the case, so personal data is only ever stored under the request that owns the case.
         await self._vault.put(case_id, citizen_id, clean)
         facts = {name: clean.get(name) for name in definition.fact_names}
-        await start_case(self._temporal, self._task_queue, case_id, citizen_id, definition, facts)
+        try:
+            await start_case(self._temporal, self._task_queue, case_id, citizen_id, definition, facts)
+        except Unavailable:
+            if idempotency_key:
+                raise  # the client retries with its key and repairs the case itself
+            # Without a key a retry would be a second case: keep this one, the reconciler starts it.
+            log.warning("case_start_deferred", case_id=case_id)
         log.info("case_accepted", case_id=case_id, type=type_, created=created)
         return record, created
 

@@ -13,7 +13,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from orchestrator.case_store import now
+from orchestrator.case_store import CaseRecord, now
 from orchestrator.intake import start_case
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
@@ -34,16 +34,29 @@ class Reconciler:
         started: list[str] = []
         for record in await self._cases.unstarted_since(now() - quiet_for, limit):
             try:
-                await self._temporal.get_workflow_handle(workflow_id(record.case_id)).describe()
-                continue
-            except RPCError as exc:
-                if exc.status is not RPCStatusCode.NOT_FOUND:
-                    raise
-            definition = await self._definitions.get(record.definition_id)
-            facts = await self._vault.facts(record.case_id, definition.fact_names)
-            await start_case(
-                self._temporal, self._task_queue, record.case_id, record.citizen_id, definition, facts
-            )
-            log.warning("orphan_case_started", case_id=record.case_id)
-            started.append(record.case_id)
+                if await self._repair(record):
+                    started.append(record.case_id)
+            except Exception:
+                log.exception("orphan_case_repair_failed", case_id=record.case_id)  # the others go on
         return started
+
+    async def _repair(self, record: CaseRecord) -> bool:
+        try:
+            await self._temporal.get_workflow_handle(workflow_id(record.case_id)).describe()
+            await self._cases.mark_started(record.case_id)  # running, just quiet: not an orphan
+            return False
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+        if not await self._vault.exists(record.case_id):
+            # Intake died before storing the citizen's data: nothing to act on, and it says so.
+            await self._cases.close_unstarted(record.case_id, "intake_incomplete")
+            log.warning("orphan_case_closed", case_id=record.case_id)
+            return False
+        definition = await self._definitions.get(record.definition_id)
+        facts = await self._vault.facts(record.case_id, definition.fact_names)
+        await start_case(
+            self._temporal, self._task_queue, record.case_id, record.citizen_id, definition, facts
+        )
+        log.warning("orphan_case_started", case_id=record.case_id)
+        return True

@@ -7,6 +7,7 @@ This is the seam for the once-only citizen vault (consent, data-use log) filed l
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from typing import Any
 
 from pydantic import JsonValue
@@ -29,13 +30,24 @@ class CaseDataStore:
             )
 
     async def answer(self, case_id: str, question: str, data: dict[str, Any]) -> bool:
-        """Store the citizen's answer to one question, once: False if it was answered already
-        (a second answer could change what a retried agency call sends under the same key)."""
+        """Store the citizen's answer to one question, once. True also when this same answer is
+        stored already (a retry after the signal failed); False for a different second answer,
+        which could change what a retried agency call sends under the same key."""
+        slot = f"answers.{hashlib.sha256(question.encode()).hexdigest()[:16]}"
         result = await self._data.update_one(
-            {"_id": case_id, "answered": {"$ne": question}},
-            {"$set": {f"data.{k}": v for k, v in data.items()}, "$push": {"answered": question}},
+            {"_id": case_id, slot: {"$exists": False}},
+            {"$set": {**{f"data.{k}": v for k, v in data.items()}, slot: data}},
         )
-        return result.matched_count == 1
+        if result.matched_count == 1:
+            return True
+        doc = await self._data.find_one({"_id": case_id}, {slot: 1})
+        stored = doc
+        for part in slot.split("."):
+            stored = stored.get(part) if isinstance(stored, dict) else None
+        return stored == data
+
+    async def exists(self, case_id: str) -> bool:
+        return await self._data.count_documents({"_id": case_id}, limit=1) == 1
 
     async def facts(self, case_id: str, names: list[str]) -> dict[str, JsonValue]:
         """The non-personal facts a workflow starts with: every name, null when not given."""

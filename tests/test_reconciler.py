@@ -45,3 +45,20 @@ async def test_orphan_case_is_started_once(
     assert case["status"] == "completed", case
     assert case_id not in await reconciler.sweep(timedelta(0))
     assert len(await watcher.records("vehicle_registry", case_id)) == 1  # owns_vehicle reached the facts
+
+
+async def test_orphan_without_personal_data_is_closed_not_run(
+    stack: Settings, db: AsyncDatabase[Document], watcher: CaseWatcher, citizen: str
+) -> None:
+    """Intake died between the case and its data: the sweep fails the case instead of calling
+    agencies with nothing."""
+    definition = CatalogSource(stack.catalog_path).current().get("moving_house")
+    stores = CaseStores.on(db)
+    case_id = str(uuid.uuid4())
+    await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "hash")
+    temporal = await connect_temporal(stack.temporal_address)
+    assert case_id not in await Reconciler(stores, temporal, stack.task_queue).sweep(timedelta(0))
+    case = await watcher.case(citizen, case_id)
+    assert case["status"] == "failed"
+    assert case["timeline"][-1]["detail"] == "intake_incomplete"
+    assert await watcher.records("residence_registry", case_id) == []

@@ -126,3 +126,44 @@ async def test_temporal_cancel_while_waiting_cancels_the_case(env: WorkflowEnvir
     assert view(result, "school").status is StepStatus.skipped
     assert fakes.outcome is not None and fakes.outcome.status is CaseStatus.cancelled
     assert any(e.event == "cancel_requested" and e.detail == "temporal_cancel" for e in result.timeline)
+
+
+async def test_optional_step_that_reached_its_agency_is_undone_on_a_completed_case(
+    env: WorkflowEnvironment,
+) -> None:
+    """An optional review that timed out may be held by its agency: the case completes, and
+    that submission alone is withdrawn."""
+    fakes = FakeAgencies()
+    event = register_then_review(required=False, wait_days=1)
+    async with case(env, fakes, event) as handle:
+        result = await handle.result()
+
+    assert result.status is CaseStatus.completed
+    assert fakes.compensated_ids == ["review"]
+    assert view(result, "register").status is StepStatus.succeeded
+
+
+async def test_every_round_of_a_resubmitted_review_is_withdrawn(env: WorkflowEnvironment) -> None:
+    """A review resubmitted once holds two submissions at its agency; a cancel undoes both."""
+    fakes = FakeAgencies()
+    async with case(env, fakes, register_then_review(asks=["certificate"])) as handle:
+        await timer_started(handle)
+        ask = DecisionInput(
+            step_id="review", approved=False, request_input=["certificate"], decided_by="clerk"
+        )
+        await handle.signal(LifeEventWorkflow.decide, ask)
+        await handle.signal(LifeEventWorkflow.decide, ask)  # sent twice: must not decide round 1
+        await until(lambda: any(p.asked_fields == ["certificate"] for p in fakes.progress))
+        await handle.signal(
+            LifeEventWorkflow.provide_input, AnswerInput(step_id="review", fields=["certificate"])
+        )
+        await until(lambda: [r.round for r in fakes.steps if r.step_id == "review"] == [0, 1])
+        state = await handle.query(LifeEventWorkflow.state)
+        assert view(state, "review").waiting_for is WaitingFor.agency  # the duplicate did not decide
+        await handle.signal(LifeEventWorkflow.cancel, CancelInput(requested_by="c-1"))
+        result = await handle.result()
+
+    assert result.status is CaseStatus.cancelled
+    review_undo = next(c for c in fakes.compensations if c.step_id == "review")
+    assert review_undo.rounds == 2
+    assert fakes.compensated_ids == ["review", "register"]

@@ -126,10 +126,10 @@ def step(step_id: str, **fields: object) -> StepDefinition:
 
 def register_then_review(**review: object) -> LifeEventDefinition:
     """A registration, then the agency's review of it (10 days at most); `review` overrides."""
-    fields: dict[str, object] = {"compensation": "withdraw", **review}
+    fields: dict[str, object] = {"compensation": "withdraw", "wait_days": 10, **review}
     return definition(
         step("register", compensation="unregister"),
-        step("review", kind=StepKind.agency_review, depends_on=["register"], wait_days=10, **fields),
+        step("review", kind=StepKind.agency_review, depends_on=["register"], **fields),
     )
 
 

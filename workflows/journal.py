@@ -64,5 +64,9 @@ class CaseJournal:
         events, self._unrecorded = self._unrecorded, []
         return events
 
+    def requeue(self, events: list[TimelineEntry]) -> None:
+        """Entries handed to an activity that failed before writing: the next write carries them."""
+        self._unrecorded[:0] = events
+
     def step_list(self) -> list[StepView]:
         return list(self.steps.values())

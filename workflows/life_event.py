@@ -59,6 +59,7 @@ T = TypeVar("T")
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
 _BOOKKEEPING_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _COMPENSATION_ATTEMPTS_FLOOR = 10
+_MAX_RESUBMISSIONS = 5
 _TEMPORAL_CANCEL = CancelInput(reason="temporal_cancel", requested_by="temporal")
 
 
@@ -77,6 +78,7 @@ class LifeEventWorkflow:
         self._decisions: dict[str, DecisionInput] = {}
         self._blocked: list[str] = []
         self._stopping = False
+        self._rounds: dict[str, int] = {}
 
     @workflow.run
     async def run(self, input: LifeEventInput) -> CaseState:
@@ -98,7 +100,11 @@ class LifeEventWorkflow:
             else:
                 self._status = CaseStatus.compensated
         else:
-            self._status = CaseStatus.completed
+            # An optional step that failed after reaching its agency is undone on its own.
+            leftovers = [s for s in done_order if self._journal.steps[s.id].status is StepStatus.failed]
+            if leftovers:
+                compensation_failed = await self._shielded(self._compensate(input, leftovers))
+            self._status = CaseStatus.failed if compensation_failed else CaseStatus.completed
         left = f"not undone: {', '.join(compensation_failed)}" if compensation_failed else None
         self._journal.event(f"case_{self._status.value}", detail=left)
         outcome = OutcomeInput(
@@ -249,12 +255,16 @@ class LifeEventWorkflow:
         self._journal.event("step_started", step.id, recorded=True)
         result = await self._submit(input, step, 0)
         if step.kind is StepKind.agency_review:
-            resubmissions = 0
+            rounds = 1
             # The agency may ask the citizen for more (a missing document) before it decides.
-            while asked := await self._wait_for_agency(input, step):
+            while asked := await self._wait_for_agency(input, step, rounds):
+                if rounds > _MAX_RESUBMISSIONS:
+                    reason = f"{step.agency} asked for more {_MAX_RESUBMISSIONS} times"
+                    await self._progress(input, step, StepStatus.failed, reason)
+                    raise StepFailed(step.id, reason, submitted=True)
                 await self._wait_for_citizen(input, step, asked, submitted=True)
-                resubmissions += 1
-                result = await self._submit(input, step, resubmissions)
+                result = await self._submit(input, step, rounds)
+                rounds += 1
         return result
 
     async def _submit(self, input: LifeEventInput, step: StepDefinition, round_: int) -> StepResult:
@@ -262,6 +272,8 @@ class LifeEventWorkflow:
         review = step.kind is StepKind.agency_review
         view.status = StepStatus.waiting if review else StepStatus.running
         view.waiting_for = WaitingFor.agency if review else None
+        self._decisions.pop(step.id, None)  # a verdict sent twice must not decide the next round
+        self._rounds[step.id] = round_ + 1
         request = StepInput(
             case_id=input.case_id,
             citizen_id=input.citizen_id,
@@ -278,6 +290,7 @@ class LifeEventWorkflow:
         try:
             result = await agency_call("run_step", request, step)
         except ActivityError as exc:
+            self._journal.requeue(request.events)  # nothing wrote them: the next write will
             kind = exc.cause.type if isinstance(exc.cause, ApplicationError) else None
             # Only a rejection proves the agency holds nothing; after a timeout or an outage it
             # may have acted, so the step is undone with the rest (undo is idempotent).
@@ -296,8 +309,10 @@ class LifeEventWorkflow:
     ) -> None:
         view = self._journal.steps[step.id]
         view.waiting_for, view.asked_fields = WaitingFor.citizen, list(asked)
+        self._inputs.pop(step.id, None)  # only an answer to this question counts
         await self._progress(input, step, StepStatus.waiting, f"waiting for the citizen: {', '.join(asked)}")
         if not await self._wait(step, lambda: step.id in self._inputs):
+            await self._progress(input, step, StepStatus.skipped, "stopped while waiting for the citizen")
             raise StepInterrupted(step.id, "stopped while waiting for the citizen", submitted=submitted)
         if self._inputs.pop(step.id, None) is None:
             reason = f"no answer from the citizen within {step.wait_days:g} days"
@@ -305,9 +320,10 @@ class LifeEventWorkflow:
             raise StepFailed(step.id, reason, submitted=submitted)
         view.status, view.waiting_for, view.asked_fields = StepStatus.running, None, []
 
-    async def _wait_for_agency(self, input: LifeEventInput, step: StepDefinition) -> list[str]:
+    async def _wait_for_agency(self, input: LifeEventInput, step: StepDefinition, rounds: int) -> list[str]:
         """The agency's verdict: [] when approved, the fields it asks the citizen for, or a failure."""
         if not await self._wait(step, lambda: step.id in self._decisions):
+            await self._progress(input, step, StepStatus.skipped, "stopped while the agency reviewed it")
             raise StepInterrupted(step.id, "stopped while the agency reviewed it", submitted=True)
         decision = self._decisions.pop(step.id, None)
         if decision is None:
@@ -322,13 +338,15 @@ class LifeEventWorkflow:
         if not decision.approved:
             reason = f"rejected by {step.agency}: {decision.reason or 'no reason given'}"
             await self._progress(input, step, StepStatus.failed, reason)
-            raise StepFailed(step.id, reason)
+            # A rejection of a resubmission leaves the earlier rounds at the agency.
+            raise StepFailed(step.id, reason, submitted=rounds > 1)
         await self._progress(input, step, StepStatus.succeeded, f"approved by {decision.decided_by}")
         return []
 
     async def _wait(self, step: StepDefinition, done: Callable[[], bool]) -> bool:
         """Wait durably for `done`; False when the case stops meanwhile (a cancel, or a required
-        step failing elsewhere), True when done or when the wait times out."""
+        step failing elsewhere) even if `done` came in the same instant, True when done or when
+        the wait times out."""
 
         def stopped() -> bool:
             return self._cancel is not None or self._stopping
@@ -336,8 +354,8 @@ class LifeEventWorkflow:
         try:
             await workflow.wait_condition(lambda: done() or stopped(), timeout=timedelta(days=step.wait_days))
         except TimeoutError:
-            return True
-        return done() or not stopped()
+            return not stopped()
+        return not stopped()
 
     async def _progress(
         self, input: LifeEventInput, step: StepDefinition, status: StepStatus, detail: str
@@ -352,6 +370,7 @@ class LifeEventWorkflow:
             error=detail if status is StepStatus.failed else None,
             waiting_for=view.waiting_for,
             asked_fields=view.asked_fields,
+            asked_at=workflow.now() if view.waiting_for is WaitingFor.citizen else None,
             events=[*self._journal.drain(), entry],
         )
         await workflow.execute_activity(
@@ -375,11 +394,13 @@ class LifeEventWorkflow:
                 agency=step.agency,
                 action=step.compensation,
                 maximum_attempts=max(step.retry.maximum_attempts, _COMPENSATION_ATTEMPTS_FLOOR),
+                rounds=self._rounds.get(step.id, 1),
                 events=self._journal.drain(),
             )
             try:
                 await agency_call("compensate_step", request, step, _COMPENSATION_ATTEMPTS_FLOOR)
             except ActivityError as exc:
+                self._journal.requeue(request.events)
                 failed.append(step.id)
                 self._journal.steps[step.id].error = f"compensation failed: {reason_of(exc)}"
                 self._journal.event("compensation_failed", step.id, reason_of(exc))
