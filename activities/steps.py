@@ -25,6 +25,9 @@ from orchestrator.vault import CaseDataStore
 log = structlog.get_logger(__name__)
 
 AGENCY_REJECTED = "AgencyRejected"
+# What a late attempt must not overwrite: an undone step, and for failures any settled one.
+_UNDONE = frozenset({StepStatus.compensated, StepStatus.skipped})
+_SETTLED = _UNDONE | {StepStatus.succeeded}
 
 
 def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
@@ -85,7 +88,7 @@ class StepActivities:
             changes["started_at"] = started
         if not req.await_decision:
             changes["finished_at"] = _now()
-        await self._cases.record_step(req.case_id, req.step_id, changes, events)
+        await self._cases.record_step(req.case_id, req.step_id, changes, events, unless=_UNDONE)
         # Only reply keys the definition declares enter the workflow (and its history).
         output = {k: v for k, v in reply.output.items() if k in req.outputs}
         return StepResult(reference=reply.reference, output=output)
@@ -162,7 +165,7 @@ class StepActivities:
         event = "step_failed" if final else "step_attempt_failed"
         log.warning(event, agency=exc.agency, status=exc.status, attempt=attempt)
         entries = [*events, *_started(step_id, started), _entry(event, step_id, str(exc))]
-        await self._cases.record_step(case_id, step_id, changes, entries)
+        await self._cases.record_step(case_id, step_id, changes, entries, unless=_SETTLED)
 
 
 def _as_application_error(exc: AgencyError) -> ApplicationError:

@@ -106,13 +106,17 @@ class CaseStore:
         step_id: str,
         changes: dict[str, Any],
         events: list[TimelineEntry],
+        *,
+        unless: frozenset[StepStatus] = frozenset(),
     ) -> None:
+        """One step's transition; skipped when the step is already in a status of `unless` or
+        the case is finished, so a late attempt (a worker that lost its lease) changes nothing."""
         update: dict[str, Any] = {f"steps.$.{k}": v for k, v in changes.items()}
         update["updated_at"] = now()
         update["started"] = True
-        # A late attempt (a worker that lost its lease) must not reopen a finished case.
+        step_filter: dict[str, Any] = {"id": step_id, "status": {"$nin": sorted(s.value for s in unless)}}
         await self._cases.update_one(
-            {"_id": case_id, "steps.id": step_id, "status": {"$nin": _FINAL}},
+            {"_id": case_id, "status": {"$nin": _FINAL}, "steps": {"$elemMatch": step_filter}},
             {"$set": update, "$addToSet": {"timeline": {"$each": _dump(events)}}},
         )
 

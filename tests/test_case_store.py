@@ -47,3 +47,15 @@ async def test_a_late_attempt_cannot_reopen_a_finished_case(store: tuple[CaseSto
     after = await cases.get(case_id)
     assert after.status is CaseStatus.compensated
     assert next(s for s in after.steps if s.id == "update_tax").status is StepStatus.pending
+
+
+async def test_a_late_failed_attempt_cannot_undo_a_success(store: tuple[CaseStore, str]) -> None:
+    cases, case_id = store
+    await cases.record_step(case_id, "update_tax", {"status": StepStatus.succeeded.value}, [])
+    late = frozenset({StepStatus.succeeded, StepStatus.compensated, StepStatus.skipped})
+    await cases.record_step(case_id, "update_tax", {"status": StepStatus.running.value}, [], unless=late)
+    record = await cases.get(case_id)
+    assert next(s for s in record.steps if s.id == "update_tax").status is StepStatus.succeeded
+    await cases.record_step(case_id, "update_vehicle", {"status": StepStatus.running.value}, [], unless=late)
+    record = await cases.get(case_id)
+    assert next(s for s in record.steps if s.id == "update_vehicle").status is StepStatus.running
