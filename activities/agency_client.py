@@ -6,6 +6,7 @@ backoff; any other 4xx is the agency's decision and is final.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Protocol
 
@@ -30,6 +31,11 @@ class AgencyReply(BaseModel):
     reference: str
     status: str = "done"
     output: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+def agency_reference(agency: str, key: str) -> str:
+    """The record reference a simulated agency gives: the same for the same idempotency key."""
+    return f"{agency[:3].upper()}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
 class AgencyPort(Protocol):

@@ -5,9 +5,7 @@ For benchmarks that measure the engine alone, without an agency's HTTP stack and
 
 from __future__ import annotations
 
-import hashlib
-
-from activities.agency_client import AgencyReply, AgencyRequest
+from activities.agency_client import AgencyReply, AgencyRequest, agency_reference
 
 
 class InProcessAgencies:
@@ -16,6 +14,5 @@ class InProcessAgencies:
 
     async def call(self, agency: str, action: str, key: str, request: AgencyRequest) -> AgencyReply:
         if key not in self.replies:
-            digest = hashlib.sha256(key.encode()).hexdigest()[:10]
-            self.replies[key] = AgencyReply(reference=f"{agency[:3].upper()}-{digest}")
+            self.replies[key] = AgencyReply(reference=agency_reference(agency, key))
         return self.replies[key]

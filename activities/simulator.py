@@ -9,7 +9,6 @@ action and subject (citizen) at run time, so tests and demos can make any step f
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -19,7 +18,7 @@ from pydantic import BaseModel, Field
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from activities.agency_client import AgencyReply, AgencyRequest
+from activities.agency_client import AgencyReply, AgencyRequest, agency_reference
 from orchestrator.agencies import AgencyDirectory
 from orchestrator.mongo import Document
 
@@ -86,7 +85,7 @@ class Simulator:
             message = f"{agency}.{action} does not accept field(s): {', '.join(extra)}"
             raise HTTPException(422, {"code": "field_not_accepted", "message": message})
         await self._inject(agency, action, body.subject)
-        reference = f"{agency[:3].upper()}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+        reference = agency_reference(agency, key)
         record = {
             "_id": key,
             "agency": agency,

@@ -16,15 +16,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.agency_client import AgencyPort, AgencyRequest
-from orchestrator.case_store import CaseStore
+from orchestrator.case_store import CaseStore, now
 from orchestrator.cases import FINAL_STEP_STATUSES, StepStatus, TimelineEntry
 from orchestrator.contracts import CompensationInput, OutcomeInput, ProgressInput, StepInput, StepResult
-from orchestrator.errors import AgencyError
+from orchestrator.errors import AGENCY_REJECTED, AGENCY_UNAVAILABLE, AgencyError
 from orchestrator.vault import CaseDataStore
 
 log = structlog.get_logger(__name__)
 
-AGENCY_REJECTED = "AgencyRejected"
 # What a late attempt must not overwrite: an undone step, and for failures any settled one.
 _UNDONE = frozenset({StepStatus.compensated, StepStatus.skipped})
 _SETTLED = _UNDONE | {StepStatus.succeeded}
@@ -87,7 +86,7 @@ class StepActivities:
         if info.attempt == 1:
             changes["started_at"] = started
         if not req.await_decision:
-            changes["finished_at"] = _now()
+            changes["finished_at"] = now()
         await self._cases.record_step(req.case_id, req.step_id, changes, events, unless=_UNDONE)
         # Only reply keys the definition declares enter the workflow (and its history).
         output = {k: v for k, v in reply.output.items() if k in req.outputs}
@@ -119,7 +118,7 @@ class StepActivities:
         await self._cases.record_step(
             req.case_id,
             req.step_id,
-            {"status": StepStatus.compensated.value, "finished_at": _now()},
+            {"status": StepStatus.compensated.value, "finished_at": now()},
             [*req.events, _entry("step_compensated", req.step_id, f"{req.agency}.{req.action}")],
         )
         return StepResult(reference=reply.reference, output=reply.output)
@@ -136,7 +135,7 @@ class StepActivities:
         if progress.asked_at is not None:
             changes["asked_at"] = progress.asked_at  # names this question, so it is answered once
         if progress.status in FINAL_STEP_STATUSES:
-            changes["finished_at"] = _now()
+            changes["finished_at"] = now()
         await self._cases.record_step(progress.case_id, progress.step_id, changes, progress.events)
 
     @activity.defn(name="record_outcome")
@@ -170,7 +169,7 @@ class StepActivities:
 
 def _as_application_error(exc: AgencyError) -> ApplicationError:
     if exc.retryable:
-        return ApplicationError(str(exc), type="AgencyUnavailable")
+        return ApplicationError(str(exc), type=AGENCY_UNAVAILABLE)
     return ApplicationError(
         str(exc), {"agency": exc.agency, "status": exc.status}, type=AGENCY_REJECTED, non_retryable=True
     )
@@ -181,10 +180,6 @@ def _started_at() -> datetime:
     return scheduled if scheduled.tzinfo else scheduled.replace(tzinfo=UTC)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _started(step: str, started: datetime) -> list[TimelineEntry]:
     """The step's start, recorded with its first attempt's outcome rather than by a write of its own."""
     return (
@@ -193,4 +188,4 @@ def _started(step: str, started: datetime) -> list[TimelineEntry]:
 
 
 def _entry(event: str, step: str, detail: str | None = None) -> TimelineEntry:
-    return TimelineEntry(at=_now(), event=event, step=step, detail=detail)
+    return TimelineEntry(at=now(), event=event, step=step, detail=detail)

@@ -133,11 +133,7 @@ async def run_bench(settings: Settings, n: int, concurrency: int, k: int, rounds
     """Every configuration runs `rounds` times, interleaved, and reports its median: on a shared
     2-core machine one run of bare Temporal alone varies by ±15%."""
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
-    servers = EmbeddedServers(
-        home=home, temporal_port=free_port(), temporal_ui_port=None, mongodb_port=free_port()
-    )
-    servers.start_temporal()
-    servers.start_mongodb()
+    servers = EmbeddedServers.scratch(home)
     try:
         await servers.wait_ready()
         write_catalog(home / "catalog", settings.catalog_path, k)

@@ -52,6 +52,14 @@ class EmbeddedServers:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def scratch(cls, home: Path) -> EmbeddedServers:
+        """Both servers, headless, on free ports: for test sessions and benchmarks."""
+        servers = cls(home=home, temporal_port=free_port(), temporal_ui_port=None, mongodb_port=free_port())
+        servers.start_temporal()
+        servers.start_mongodb()
+        return servers
+
     @property
     def temporal_address(self) -> str:
         return f"127.0.0.1:{self.temporal_port}"

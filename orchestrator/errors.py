@@ -70,6 +70,12 @@ class Unavailable(OneStopError):
     pass
 
 
+# Failure types an agency activity raises; the workflow reads them to tell a refusal (nothing
+# held at the agency, never retried) from an outage (retried, and possibly held).
+AGENCY_REJECTED = "AgencyRejected"
+AGENCY_UNAVAILABLE = "AgencyUnavailable"
+
+
 class AgencyError(OneStopError):
     """An agency's refusal or failure, told by a reason code: an agency's free text may echo
     the personal data it was sent, and this message reaches Temporal histories and logs."""

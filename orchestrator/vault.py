@@ -33,18 +33,16 @@ class CaseDataStore:
         """Store the citizen's answer to one question, once. True also when this same answer is
         stored already (a retry after the signal failed); False for a different second answer,
         which could change what a retried agency call sends under the same key."""
-        slot = f"answers.{hashlib.sha256(question.encode()).hexdigest()[:16]}"
+        key = hashlib.sha256(question.encode()).hexdigest()[:16]
+        slot = f"answers.{key}"
         result = await self._data.update_one(
             {"_id": case_id, slot: {"$exists": False}},
             {"$set": {**{f"data.{k}": v for k, v in data.items()}, slot: data}},
         )
         if result.matched_count == 1:
             return True
-        doc = await self._data.find_one({"_id": case_id}, {slot: 1})
-        stored = doc
-        for part in slot.split("."):
-            stored = stored.get(part) if isinstance(stored, dict) else None
-        return stored == data
+        doc = await self._data.find_one({"_id": case_id}, {slot: 1}) or {}
+        return bool(doc.get("answers", {}).get(key) == data)
 
     async def exists(self, case_id: str) -> bool:
         return await self._data.count_documents({"_id": case_id}, limit=1) == 1

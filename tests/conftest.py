@@ -46,11 +46,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServers]:
     home = tmp_path_factory.mktemp("onestop")
-    embedded = EmbeddedServers(
-        home=home, temporal_port=free_port(), temporal_ui_port=None, mongodb_port=free_port()
-    )
-    embedded.start_temporal()
-    embedded.start_mongodb()
+    embedded = EmbeddedServers.scratch(home)
     try:
         yield embedded
     finally:

@@ -14,10 +14,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from orchestrator.contracts import CompensationInput, StepInput, StepResult
     from orchestrator.definition import StepDefinition
+    from orchestrator.errors import AGENCY_REJECTED, AGENCY_UNAVAILABLE
 
 
-AGENCY_REJECTED = "AgencyRejected"
-AGENCY_UNAVAILABLE = "AgencyUnavailable"
 # Failures run_step writes into the read model itself before raising them.
 RECORDED_BY_ACTIVITY = frozenset({AGENCY_REJECTED, AGENCY_UNAVAILABLE})
 

@@ -43,9 +43,9 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
     )
     from orchestrator.definition import StepDefinition, StepKind
+    from orchestrator.errors import AGENCY_REJECTED
 
 from workflows.agency_calls import (
-    AGENCY_REJECTED,
     RECORDED_BY_ACTIVITY,
     StepFailed,
     StepInterrupted,
