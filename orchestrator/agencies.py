@@ -28,6 +28,12 @@ class AgencySpec(BaseModel):
 
     title: str
     country_model: str = ""
+    retry_for_hours: float = Field(
+        default=168.0,
+        gt=0,
+        le=24 * 366,
+        description="how long transient failures are retried before the step holds for support",
+    )
     actions: dict[Ident, ActionSpec]
 
 

@@ -62,14 +62,24 @@ class StepKind(StrEnum):
 
 
 class RetrySpec(BaseModel):
-    """Per-step retries: agencies differ, a registry with nightly batches wants a long backoff."""
+    """The backoff between a step's attempts at a failing agency. How long to keep trying is the
+    agency's policy (`retry_for_hours` in agencies.yaml), not the step's: a registry down for a day
+    is down for every life event. `maximum_attempts` caps the attempts as well, where a designer
+    knows more tries are pointless."""
 
     model_config = ConfigDict(extra="forbid")
 
-    maximum_attempts: int = Field(default=5, ge=1, le=100)
+    maximum_attempts: int | None = Field(default=None, ge=1, le=10_000)
     initial_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
     backoff: float = Field(default=2.0, ge=1.0, le=10.0)
-    maximum_interval_seconds: float = Field(default=60.0, gt=0, le=86400)
+    maximum_interval_seconds: float = Field(default=3600.0, gt=0, le=86400)
+
+
+class OnExhausted(StrEnum):
+    """What a step does when its agency stays unavailable past the retry budget."""
+
+    hold = "hold"  # needs_attention: support retries, skips or compensates
+    compensate = "compensate"  # roll the case back at once
 
 
 class StepDefinition(BaseModel):
@@ -96,6 +106,10 @@ class StepDefinition(BaseModel):
         default_factory=list, description="keys of the agency's reply kept for later `when` conditions"
     )
     retry: RetrySpec = Field(default_factory=RetrySpec)
+    on_exhausted: OnExhausted = OnExhausted.hold
+    skippable: bool = Field(
+        default=False, description="support may skip it on hold (optional steps always may)"
+    )
     timeout_seconds: float = Field(default=15.0, gt=0, le=3600, description="per attempt; agencies get 10 s")
     wait_days: float = Field(default=14.0, gt=0, le=366, description="longest durable wait (review/input)")
 

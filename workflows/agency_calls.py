@@ -46,7 +46,7 @@ async def agency_call(
         initial_interval=timedelta(seconds=spec.initial_interval_seconds),
         backoff_coefficient=spec.backoff,
         maximum_interval=timedelta(seconds=spec.maximum_interval_seconds),
-        maximum_attempts=max(spec.maximum_attempts, attempts_floor),
+        maximum_attempts=max(spec.maximum_attempts or 5, attempts_floor),
         non_retryable_error_types=[AGENCY_REJECTED],
     )
     result: StepResult = await workflow.execute_activity(

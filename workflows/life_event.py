@@ -281,7 +281,7 @@ class LifeEventWorkflow:
             agency=step.agency,
             action=step.action,
             inputs=[*step.inputs, *step.asks],
-            maximum_attempts=step.retry.maximum_attempts,
+            maximum_attempts=step.retry.maximum_attempts or 5,
             await_decision=review,
             round=round_,
             outputs=step.outputs,
@@ -393,7 +393,7 @@ class LifeEventWorkflow:
                 step_id=step.id,
                 agency=step.agency,
                 action=step.compensation,
-                maximum_attempts=max(step.retry.maximum_attempts, _COMPENSATION_ATTEMPTS_FLOOR),
+                maximum_attempts=max(step.retry.maximum_attempts or 5, _COMPENSATION_ATTEMPTS_FLOOR),
                 rounds=self._rounds.get(step.id, 1),
                 events=self._journal.drain(),
             )
