@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import middleware, problems
-from api.routes import agency_tasks, cases, catalog, health, life_events
+from api.routes import agency_tasks, cases, catalog, health, life_events, support
 from api.services import Services
 from orchestrator.case_commands import CaseCommands
 from orchestrator.catalog import CatalogSource
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
         stores = CaseStores.on(db)
         intake = CaseIntake(catalog, stores, temporal, settings.task_queue)
-        commands = CaseCommands(stores, temporal)
+        commands = CaseCommands(stores, temporal, settings.command_timeout_seconds)
         app.state.services = Services(settings, mongo, db, temporal, catalog, stores.cases, intake, commands)
         try:
             yield
@@ -41,6 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="OneStop", version="1", lifespan=lifespan)
     problems.install(app)
     middleware.install(app)
-    for module in (life_events, cases, agency_tasks, catalog, health):
+    for module in (life_events, cases, agency_tasks, support, catalog, health):
         app.include_router(module.router)
     return app

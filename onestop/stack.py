@@ -56,7 +56,7 @@ async def serving(app: FastAPI, host: str, port: int, name: str) -> AsyncIterato
 
 
 async def _sweep_forever(reconciler: Reconciler, settings: Settings) -> None:
-    """Restart cases whose workflow never started; a failed sweep is logged and tried again."""
+    """Start orphans and re-project stale cases; a failed sweep is logged and tried again."""
     quiet = timedelta(seconds=settings.reconcile_quiet_seconds)
     while True:
         await asyncio.sleep(settings.reconcile_interval_seconds)
@@ -95,7 +95,8 @@ async def running_stack(
             w = build_worker(client, db, agencies, settings.task_queue)
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
-            reconciler = Reconciler(CaseStores.on(db), client, settings.task_queue)
+            directory = load_directory(settings.catalog_path / AGENCIES_FILE)
+            reconciler = Reconciler(CaseStores.on(db), client, settings.task_queue, directory)
             sweeper = asyncio.create_task(_sweep_forever(reconciler, settings))
             stack.callback(sweeper.cancel)
         if api:

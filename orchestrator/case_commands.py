@@ -1,22 +1,37 @@
-"""What people may do to a running case: cancel it, answer a question, decide a review.
+"""What people may do to a running case: cancel it, answer a question, decide a review, and for
+support staff retry or skip a held step or compensate the case.
 
-Each command checks who is asking against the case's pinned definition, then signals the
-workflow. Personal answers go to the vault first; the signal carries only field names.
+Each command checks who is asking against the read model and the case's pinned definition, then
+sends the workflow a Temporal Update. The workflow's validator is the authority on whether the
+case's state allows it, and its answer (the new state, or why not) is what the caller gets:
+nothing is accepted that the workflow may then drop. Personal answers go to the vault first;
+the Update carries only field names, and people's free text stays in MongoDB.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from pydantic import BaseModel, Field, JsonValue, model_validator
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.auth import Principal, Role
 from orchestrator.case_store import CaseRecord
-from orchestrator.cases import FINAL_CASE_STATUSES, StepStatus, StepView, WaitingFor
-from orchestrator.contracts import AnswerInput, CancelInput, DecisionInput
-from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind, validate_data
-from orchestrator.errors import CaseNotFound, CaseStateError, InputError, Unavailable
+from orchestrator.cases import FINAL_CASE_STATUSES, CaseView, StepStatus, WaitingFor
+from orchestrator.contracts import (
+    Actor,
+    AnswerInput,
+    CancelInput,
+    CaseState,
+    DecisionInput,
+    ReasonCode,
+    SupportInput,
+)
+from orchestrator.definition import StepKind, validate_data
+from orchestrator.errors import COMMAND_REFUSED, CaseNotFound, CaseStateError, InputError, Unavailable
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
 
@@ -24,11 +39,12 @@ log = structlog.get_logger(__name__)
 
 
 class CaseCommands:
-    def __init__(self, stores: CaseStores, temporal: Client) -> None:
+    def __init__(self, stores: CaseStores, temporal: Client, answer_within: float = 5.0) -> None:
         self._cases = stores.cases
         self._definitions = stores.definitions
         self._vault = stores.vault
         self._temporal = temporal
+        self._answer_within = answer_within
 
     async def visible_case(self, case_id: str, principal: Principal) -> CaseRecord:
         """Another citizen's case answers 404, so case ids cannot be probed."""
@@ -38,31 +54,38 @@ class CaseCommands:
             raise CaseNotFound(case_id)
         return record
 
-    async def cancel(self, case_id: str, principal: Principal, note: str | None) -> CaseRecord:
+    async def cancel(self, case_id: str, principal: Principal, note: str | None) -> CaseView:
         """The person's own words stay in the read model; the workflow gets a reason code."""
         record = await self.visible_case(case_id, principal)
         _require_open(record)
         code = "citizen_request" if principal.role is Role.citizen else f"{principal.role.value}_request"
-        await self._signal(record, "cancel", CancelInput(reason=code, requested_by=principal.sub))
-        if note:  # after the signal: a refused cancel leaves no note behind
+        state = await self._update(record, "cancel", CancelInput(reason=code, by=_actor(principal)))
+        if note:  # after the Update: a refused cancel leaves no note behind
             await self._cases.add_event(case_id, "cancel_note", note)
         log.info("case_cancel_requested", case_id=case_id, by_role=principal.role.value)
-        return record
+        return _merged(record, state)
 
     async def provide_input(
         self, case_id: str, step_id: str, principal: Principal, data: dict[str, JsonValue]
-    ) -> CaseRecord:
+    ) -> CaseView:
         record = await self.visible_case(case_id, principal)
+        _require_open(record)
         definition = await self._definitions.get(record.definition_id)
-        _, view = _waiting_step(record, definition, step_id, WaitingFor.citizen)
+        view = next((v for v in record.steps if v.id == step_id), None)
+        if view is None or definition.step_or_none(step_id) is None:
+            raise CaseNotFound(f"{case_id}/steps/{step_id}")
+        if view.status is not StepStatus.waiting or view.waiting_for is not WaitingFor.citizen:
+            raise CaseStateError(
+                case_id, f"step {step_id} is {view.status.value}, not waiting for the citizen"
+            )
         clean = validate_data(definition.data_model(only=view.asked_fields), data)
-        question = f"{step_id}@{view.asked_at.isoformat() if view.asked_at else ''}"
-        if not await self._vault.answer(case_id, question, clean):
+        question = view.asked_at.isoformat() if view.asked_at else ""
+        if not await self._vault.answer(case_id, f"{step_id}@{question}", clean):
             raise CaseStateError(case_id, f"step {step_id}'s question was answered already")
-        await self._signal(record, "provide_input", AnswerInput(step_id=step_id, fields=sorted(clean)))
-        return record
+        answer = AnswerInput(step_id=step_id, fields=sorted(clean), question=question, by=_actor(principal))
+        return _merged(record, await self._update(record, "answer", answer))
 
-    async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseRecord:
+    async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseView:
         structlog.contextvars.bind_contextvars(
             case_id=case_id, workflow_id=workflow_id(case_id), step=step_id
         )
@@ -71,36 +94,79 @@ class CaseCommands:
         except CaseNotFound:
             raise CaseNotFound(f"{case_id}/steps/{step_id}") from None
         definition = await self._definitions.get(record.definition_id)
-        step = next((s for s in definition.steps if s.id == step_id), None)
+        step = definition.step_or_none(step_id)
         if step is None or step.kind is not StepKind.agency_review or principal.agency != step.agency:
             # Another agency learns nothing about the case, not even that it exists.
             raise CaseNotFound(f"{case_id}/steps/{step_id}")
-        _waiting_step(record, definition, step_id, WaitingFor.agency)
+        _require_open(record)
         not_askable = sorted(set(verdict.request_input) - set(step.asks))
         if not_askable:
             raise InputError(
                 "request_input", f"{step_id} may ask only for {', '.join(step.asks) or 'nothing'}"
             )
-        if verdict.note:
-            await self._cases.add_event(case_id, "agency_note", verdict.note, step=step_id)
         decision = DecisionInput(
             step_id=step_id,
             approved=verdict.approved,
             reason=verdict.reason,
             request_input=verdict.request_input,
-            decided_by=principal.sub,
+            by=_actor(principal),
         )
-        await self._signal(record, "decide", decision)
-        return record
+        state = await self._update(record, "decide", decision)
+        if verdict.note:  # after the Update: a refused decision leaves no note behind
+            await self._cases.add_event(case_id, "agency_note", verdict.note, step=step_id)
+        return _merged(record, state)
 
-    async def _signal(self, record: CaseRecord, name: str, arg: object) -> None:
+    async def support(
+        self,
+        case_id: str,
+        action: str,
+        principal: Principal,
+        reason: str,
+        step_id: str | None,
+        note: str | None,
+    ) -> CaseView:
+        """retry_step, skip_step or compensate, as support staff (the route checks the role)."""
+        record = await self.visible_case(case_id, principal)
+        _require_open(record)
+        if step_id is not None and all(s.id != step_id for s in record.steps):
+            raise CaseNotFound(f"{case_id}/steps/{step_id}")
+        command = SupportInput(step_id=step_id, reason=reason, by=_actor(principal))
+        state = await self._update(record, action, command)
+        if note:
+            await self._cases.add_event(case_id, "support_note", note, step=step_id)
+        log.info("support_action", action=action, step=step_id, reason=reason)
+        return _merged(record, state)
+
+    async def _update(self, record: CaseRecord, name: str, arg: object) -> CaseState:
+        """Send the command and wait, bounded, for the workflow's verdict."""
         handle = self._temporal.get_workflow_handle(workflow_id(record.case_id))
         try:
-            await handle.signal(name, arg)
+            async with asyncio.timeout(self._answer_within):
+                state: CaseState = await handle.execute_update(name, arg, result_type=CaseState)
+                return state
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == COMMAND_REFUSED:
+                raise CaseStateError(record.case_id, cause.message) from None
+            raise
+        except TimeoutError:
+            raise Unavailable(f"the case did not answer the {name} in time: retry") from None
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 raise CaseStateError(record.case_id, f"the case no longer accepts {name}") from exc
             raise Unavailable(f"Temporal did not take the {name} ({exc.status.name}): retry") from exc
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(subject=principal.sub, role=principal.role.value)
+
+
+def _merged(record: CaseRecord, state: CaseState) -> CaseView:
+    """The workflow's answer in the shape of the read model (which its projector will catch up)."""
+    fresh = record.model_copy(
+        update={"status": state.status, "steps": state.steps, "timeline": state.timeline}
+    )
+    return fresh.view()
 
 
 def _require_open(record: CaseRecord) -> None:
@@ -108,27 +174,12 @@ def _require_open(record: CaseRecord) -> None:
         raise CaseStateError(record.case_id, f"is already {record.status.value}")
 
 
-def _waiting_step(
-    record: CaseRecord, definition: LifeEventDefinition, step_id: str, waiting_for: WaitingFor
-) -> tuple[StepDefinition, StepView]:
-    _require_open(record)
-    step = next((s for s in definition.steps if s.id == step_id), None)
-    view = next((v for v in record.steps if v.id == step_id), None)
-    if step is None or view is None:
-        raise CaseNotFound(f"{record.case_id}/steps/{step_id}")
-    if view.status is not StepStatus.waiting or view.waiting_for is not waiting_for:
-        state = view.status.value + (f" for the {view.waiting_for.value}" if view.waiting_for else "")
-        raise CaseStateError(
-            record.case_id, f"step {step_id} is {state}, not waiting for the {waiting_for.value}"
-        )
-    return step, view
-
-
 class Verdict(BaseModel):
-    """An agency's review decision as the API takes it; `note` is free text kept in MongoDB."""
+    """An agency's review decision as the API takes it; `note` is free text kept in MongoDB.
+    `approved` is required: an empty body must not reject a citizen's case."""
 
-    approved: bool = False
-    reason: str = Field(default="", pattern=r"^[a-z0-9_]{0,64}$", description="reason code")
+    approved: bool
+    reason: ReasonCode = Field(default="", description="reason code")
     request_input: list[str] = Field(default_factory=list, description="fields to ask the citizen for")
     note: str | None = Field(default=None, max_length=2000)
 
@@ -137,3 +188,11 @@ class Verdict(BaseModel):
         if self.approved and self.request_input:
             raise ValueError("approve, or ask for more (request_input), not both")
         return self
+
+
+class SupportAction(BaseModel):
+    """A support action's reason, as a code (it enters the case's history), and an optional note
+    in the person's own words (it stays in MongoDB)."""
+
+    reason: ReasonCode = Field(min_length=1, description="reason code, e.g. agency_recovered")
+    note: str | None = Field(default=None, min_length=1, max_length=2000)

@@ -1,20 +1,29 @@
 """The `cases` read model: what `GET /v1/cases/{id}` answers without asking Temporal.
 
-Written by the API when a case is accepted and by activities at each step transition (one
-update each, never per poll); the workflow's final outcome overwrites the step list, so the
-read model ends exactly as the workflow decided.
+A projection of the workflow's own state (`project`), written by the workflow alone and
+rebuildable from Temporal at any time (`onestop cases resync`). The API writes only what never
+passes through Temporal: the case's acceptance and people's free-text notes, kept apart in
+`notes` so a projection never overwrites them; a reader sees both merged in time order.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import Field
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from orchestrator.cases import FINAL_CASE_STATUSES, CaseStatus, CaseView, StepStatus, StepView, TimelineEntry
+from orchestrator.cases import (
+    FINAL_CASE_STATUSES,
+    CaseStatus,
+    CaseView,
+    StepStatus,
+    StepView,
+    TimelineEntry,
+    effective_status,
+)
+from orchestrator.contracts import CaseState
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.errors import CaseNotFound
 from orchestrator.mongo import Document
@@ -31,6 +40,16 @@ class CaseRecord(CaseView):
     request_hash: str
     definition_id: str = Field(description="digest of the definition this case is pinned to")
     started: bool = Field(default=False, description="its workflow has written here at least once")
+    notes: list[TimelineEntry] = Field(default_factory=list, description="entries the API wrote")
+    revision: int = 0
+    revision_at: datetime | None = Field(default=None, description="workflow time of the projection")
+
+    def view(self) -> CaseView:
+        """The public view: workflow timeline and notes merged in time order."""
+        view = CaseView.model_validate(self.model_dump(include=set(CaseView.model_fields)))
+        view.status = effective_status(view.status, view.steps)
+        view.timeline = sorted([*self.timeline, *self.notes], key=lambda e: e.at)
+        return view
 
 
 class CaseStore:
@@ -46,6 +65,7 @@ class CaseStore:
         definition: LifeEventDefinition,
         definition_id: str,
         request_hash: str,
+        agency_titles: dict[str, str] | None = None,
     ) -> tuple[CaseRecord, bool]:
         """Insert a new case, or return the one already stored under that id (created=False)."""
         at = now()
@@ -57,8 +77,17 @@ class CaseStore:
             citizen_id=citizen_id,
             request_hash=request_hash,
             definition_id=definition_id,
-            steps=[StepView(id=s.id, agency=s.agency, required=s.required) for s in definition.steps],
-            timeline=[
+            steps=[
+                StepView(
+                    id=s.id,
+                    agency=s.agency,
+                    title=s.title,
+                    agency_title=(agency_titles or {}).get(s.agency, ""),
+                    required=s.required,
+                )
+                for s in definition.steps
+            ],
+            notes=[
                 TimelineEntry(at=at, event="case_accepted", detail=f"{definition.type} v{definition.version}")
             ],
             created_at=at,
@@ -96,59 +125,55 @@ class CaseStore:
             {"_id": case_id, "started": False, "status": CaseStatus.running.value},
             {
                 "$set": {"status": CaseStatus.failed.value, "updated_at": now()},
-                "$push": {"timeline": _dump([entry])[0]},
+                "$push": {"notes": _dump([entry])[0]},
             },
         )
 
-    async def record_step(
-        self,
-        case_id: str,
-        step_id: str,
-        changes: dict[str, Any],
-        events: list[TimelineEntry],
-        *,
-        unless: frozenset[StepStatus] = frozenset(),
-    ) -> None:
-        """One step's transition; skipped when the step is already in a status of `unless` or
-        the case is finished, so a late attempt (a worker that lost its lease) changes nothing."""
-        update: dict[str, Any] = {f"steps.$.{k}": v for k, v in changes.items()}
-        update["updated_at"] = now()
-        update["started"] = True
-        step_filter: dict[str, Any] = {"id": step_id, "status": {"$nin": sorted(s.value for s in unless)}}
-        await self._cases.update_one(
-            {"_id": case_id, "status": {"$nin": _FINAL}, "steps": {"$elemMatch": step_filter}},
-            {"$set": update, "$addToSet": {"timeline": {"$each": _dump(events)}}},
-        )
-
     async def add_event(self, case_id: str, event: str, detail: str, *, step: str | None = None) -> None:
-        """A timeline entry written by the API (a person's note): it never passes through Temporal."""
+        """A note written by the API (a person's words): it never passes through Temporal."""
         entry = TimelineEntry(at=now(), event=event, step=step, detail=detail)
-        await self._cases.update_one(
-            {"_id": case_id}, {"$push": {"timeline": entry.model_dump(mode="python", exclude_none=True)}}
-        )
+        await self._cases.update_one({"_id": case_id}, {"$push": {"notes": _dump([entry])[0]}})
 
-    async def record_outcome(
-        self, case_id: str, status: CaseStatus, steps: list[StepView], events: list[TimelineEntry]
-    ) -> None:
-        """Set each step's final status by position; attempts and references stay as written."""
-        update: dict[str, Any] = {"status": status.value, "updated_at": now(), "started": True}
-        for i, step in enumerate(steps):
-            update[f"steps.{i}.status"] = step.status.value
-            update[f"steps.{i}.finished_at"] = step.finished_at
-            update[f"steps.{i}.error"] = step.error
-            update[f"steps.{i}.waiting_for"] = None
-            update[f"steps.{i}.asked_fields"] = []
-        await self._cases.update_one(
-            {"_id": case_id}, {"$set": update, "$addToSet": {"timeline": {"$each": _dump(events)}}}
+    async def project(self, state: CaseState) -> bool:
+        """Write the workflow's state, unless a newer one is stored already: a retried or late
+        write (a worker that lost its lease, a run replaced by a reset) cannot move a case back.
+        Ordered by (workflow time, revision); equal ones are rewritten, so a resync is idempotent."""
+        at = state.as_of
+        newer_or_same = [
+            {"revision_at": None},
+            {"revision_at": {"$lt": at}},
+            {"revision_at": at, "revision": {"$lte": state.revision}},
+        ]
+        result = await self._cases.update_one(
+            {"_id": state.case_id, "$or": newer_or_same},
+            {
+                "$set": {
+                    "status": state.status.value,
+                    "steps": [s.model_dump(mode="python") for s in state.steps],
+                    "timeline": _dump(state.timeline),
+                    "revision": state.revision,
+                    "revision_at": at,
+                    "started": True,
+                    "updated_at": now(),
+                }
+            },
         )
+        return result.matched_count == 1
+
+    async def open_since(self, before: datetime, limit: int) -> list[CaseRecord]:
+        """Open cases whose projection has not moved since `before`: candidates for a resync."""
+        query = {"status": {"$nin": _FINAL}, "started": True, "updated_at": {"$lt": before}}
+        cursor = self._cases.find(query).sort("updated_at", 1).limit(limit)
+        return [CaseRecord.model_validate(doc) async for doc in cursor]
+
+    async def all_ids(self, limit: int) -> list[str]:
+        return [doc["_id"] async for doc in self._cases.find({}, {"_id": 1}).limit(limit)]
 
 
 _FINAL = [s.value for s in FINAL_CASE_STATUSES]
 
 
 def _dump(events: list[TimelineEntry]) -> list[Document]:
-    """Entries as stored. Written with $addToSet: an activity retried after its write landed
-    resends the workflow's entries unchanged, and they must not appear twice."""
     return [e.model_dump(mode="python", exclude_none=True) for e in events]
 
 

@@ -1,7 +1,8 @@
 """The case as citizens and support staff see it: statuses, steps and the timeline.
 
 The same models serve the workflow's query, the MongoDB read model and the HTTP API, so the
-three can never disagree on a field name.
+three can never disagree on a field name. They travel in Temporal histories: add fields with
+defaults, never remove one (unknown keys are ignored, so old histories still parse).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pydantic import BaseModel, Field, JsonValue
 class CaseStatus(StrEnum):
     running = "running"
     waiting = "waiting"
+    needs_attention = "needs_attention"
+    compensating = "compensating"
     completed = "completed"
     compensated = "compensated"
     failed = "failed"
@@ -30,6 +33,7 @@ class StepStatus(StrEnum):
     pending = "pending"
     running = "running"
     waiting = "waiting"
+    needs_attention = "needs_attention"
     succeeded = "succeeded"
     failed = "failed"
     compensated = "compensated"
@@ -42,11 +46,12 @@ FINAL_STEP_STATUSES = frozenset(
 
 
 def effective_status(stored: CaseStatus, steps: list[StepView]) -> CaseStatus:
-    """A running case with a step waiting on a citizen or an agency is `waiting`.
-
-    Derived rather than stored: parallel steps write the read model concurrently, and a stored
-    case-level flag would be overwritten by whichever write lands last.
-    """
+    """An open case is `needs_attention` when any step holds for support, else `waiting` when one
+    waits on a citizen or an agency: the most urgent fact about it, derived from its steps."""
+    if stored not in (CaseStatus.running, CaseStatus.compensating):
+        return stored
+    if any(s.status is StepStatus.needs_attention for s in steps):
+        return CaseStatus.needs_attention
     if stored is CaseStatus.running and any(s.status is StepStatus.waiting for s in steps):
         return CaseStatus.waiting
     return stored
@@ -55,16 +60,24 @@ def effective_status(stored: CaseStatus, steps: list[StepView]) -> CaseStatus:
 class WaitingFor(StrEnum):
     citizen = "citizen"
     agency = "agency"
+    support = "support"
 
 
 class StepView(BaseModel):
     id: str
     agency: str
+    title: str = ""
+    agency_title: str = ""
     status: StepStatus = StepStatus.pending
     waiting_for: WaitingFor | None = None
+    waiting_since: datetime | None = None
+    due_at: datetime | None = Field(default=None, description="when a wait for an answer runs out")
     asked_fields: list[str] = Field(default_factory=list, description="what the citizen is asked for now")
     asked_at: datetime | None = None
     attempts: int = 0
+    last_error: str | None = Field(default=None, description="reason code of the last failed attempt")
+    next_attempt_at: datetime | None = None
+    attention: str | None = Field(default=None, description="why support must act (needs_attention)")
     error: str | None = None
     required: bool = True
     reference: str | None = None
@@ -78,6 +91,8 @@ class TimelineEntry(BaseModel):
     event: str
     step: str | None = None
     detail: str | None = None
+    by: str | None = Field(default=None, description="who acted: the subject of a command")
+    role: str | None = None
 
 
 class CaseView(BaseModel):

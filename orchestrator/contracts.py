@@ -1,8 +1,9 @@
-"""Inputs and results of the life-event workflow and its activities.
+"""Inputs and results of the life-event workflow, its activities and its commands.
 
-One model per call, so fields can be added without breaking recorded histories. None carries
-personal data: the workflow sees references (case id, citizen id, field names) and non-personal
-facts; activities load the personal fields themselves.
+One model per call, so fields can be added without breaking recorded histories (unknown keys are
+ignored, so removing one does not break them either). None carries personal data: the workflow
+sees references (case id, citizen id, field names) and non-personal facts; activities load the
+personal fields themselves, and people's free text stays in MongoDB.
 """
 
 from __future__ import annotations
@@ -12,8 +13,17 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, JsonValue
 
-from orchestrator.cases import CaseStatus, StepStatus, StepView, TimelineEntry, WaitingFor
+from orchestrator.cases import CaseStatus, StepView, TimelineEntry
 from orchestrator.definition import LifeEventDefinition
+
+ReasonCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,64}$")]
+
+
+class AgencyTerms(BaseModel):
+    """What the case needs to know of an agency, pinned at the start like the definition."""
+
+    title: str = ""
+    retry_for_hours: float = Field(default=168.0, gt=0, description="retry budget before holding")
 
 
 class LifeEventInput(BaseModel):
@@ -21,20 +31,34 @@ class LifeEventInput(BaseModel):
     citizen_id: str
     definition: LifeEventDefinition
     facts: dict[str, JsonValue] = Field(default_factory=dict)
+    agencies: dict[str, AgencyTerms] = Field(default_factory=dict)
 
 
-class StepInput(BaseModel):
+class AgencyCall(BaseModel):
+    """One attempt at a step's agency action; the activity loads `inputs` from the case data."""
+
     case_id: str
     citizen_id: str
     step_id: str
     agency: str
     action: str
     inputs: list[str] = Field(default_factory=list)
-    maximum_attempts: int = 1
-    await_decision: bool = Field(default=False, description="agency_review: the agency decides later")
+    required_inputs: list[str] = Field(
+        default_factory=list, description="fields without which the agency must not be called"
+    )
     round: int = Field(default=0, description="resubmissions after the agency asked for more")
     outputs: list[str] = Field(default_factory=list, description="reply keys the workflow may keep")
-    events: list[TimelineEntry] = Field(default_factory=list, description="workflow events to record")
+
+
+class AgencyUndo(BaseModel):
+    """Undo every submission of a step (a review resubmitted has several rounds)."""
+
+    case_id: str
+    citizen_id: str
+    step_id: str
+    agency: str
+    action: str
+    rounds: int = Field(default=1, ge=1)
 
 
 class StepResult(BaseModel):
@@ -42,35 +66,28 @@ class StepResult(BaseModel):
     output: dict[str, JsonValue] = Field(default_factory=dict)
 
 
-class CompensationInput(BaseModel):
-    case_id: str
-    citizen_id: str
-    step_id: str
-    agency: str
-    action: str
-    maximum_attempts: int = 1
-    rounds: int = Field(default=1, ge=1, description="submissions made (a review resubmitted has several)")
-    events: list[TimelineEntry] = Field(default_factory=list)
+class Actor(BaseModel):
+    """Who sent a command, for the timeline: the token's subject and role."""
+
+    subject: str
+    role: str
 
 
-class ProgressInput(BaseModel):
-    """A transition the workflow decides on its own (waiting, a decision): one read-model write."""
+class CancelInput(BaseModel):
+    """Why, as a code only: free text a person typed may be personal, and stays in MongoDB."""
 
-    case_id: str
-    step_id: str
-    status: StepStatus
-    error: str | None = None
-    waiting_for: WaitingFor | None = None
-    asked_fields: list[str] = Field(default_factory=list)
-    asked_at: datetime | None = Field(default=None, description="workflow time the question was put")
-    events: list[TimelineEntry] = Field(default_factory=list)
+    reason: ReasonCode = "citizen_request"
+    by: Actor
 
 
 class AnswerInput(BaseModel):
-    """The citizen answered a citizen_input step; the values stay in the vault, only names travel."""
+    """The citizen answered a question; the values stay in the vault, only names travel.
+    `question` names the question answered (when it was put), so a stale answer cannot count."""
 
     step_id: str
     fields: list[str]
+    question: str
+    by: Actor
 
 
 class DecisionInput(BaseModel):
@@ -81,30 +98,25 @@ class DecisionInput(BaseModel):
     approved: bool
     reason: ReasonCode = ""
     request_input: list[str] = Field(default_factory=list)
-    decided_by: str
+    by: Actor
 
 
-class OutcomeInput(BaseModel):
-    case_id: str
-    status: CaseStatus
-    steps: list[StepView]
-    events: list[TimelineEntry] = Field(default_factory=list)
+class SupportInput(BaseModel):
+    """A support action on a held or retrying step (`step_id`), or on the whole case."""
 
-
-ReasonCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,64}$")]
-
-
-class CancelInput(BaseModel):
-    """Why, as a code only: free text a person typed may be personal, and stays in MongoDB."""
-
-    reason: ReasonCode = "citizen_request"
-    requested_by: str
+    step_id: str | None = None
+    reason: ReasonCode
+    by: Actor
 
 
 class CaseState(BaseModel):
-    """What the workflow's `state` query answers: the live truth, ahead of the read model."""
+    """The workflow's own view of the case: what the `state` query and every command answer,
+    and what the read model is a projection of. (`as_of`, `revision`) orders projections, also
+    across a reset, whose new run continues at a later workflow time."""
 
     case_id: str
     status: CaseStatus
     steps: list[StepView]
     timeline: list[TimelineEntry]
+    revision: int = 0
+    as_of: datetime | None = None

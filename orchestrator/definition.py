@@ -134,6 +134,9 @@ class LifeEventDefinition(BaseModel):
     def step(self, step_id: str) -> StepDefinition:
         return next(s for s in self.steps if s.id == step_id)
 
+    def step_or_none(self, step_id: str) -> StepDefinition | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
     def field(self, name: str) -> InputField | None:
         return next((f for f in self.inputs if f.name == name), None)
 

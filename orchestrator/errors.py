@@ -71,9 +71,14 @@ class Unavailable(OneStopError):
 
 
 # Failure types an agency activity raises; the workflow reads them to tell a refusal (nothing
-# held at the agency, never retried) from an outage (retried, and possibly held).
+# held at the agency, never retried) from an outage (retried durably, and possibly held), and
+# from faults no retry can cure (support must act: the step holds at once).
 AGENCY_REJECTED = "AgencyRejected"
 AGENCY_UNAVAILABLE = "AgencyUnavailable"
+AGENCY_MISCONFIGURED = "AgencyMisconfigured"
+DATA_MISSING = "DataMissing"
+# The type of a workflow's refusal of a command (an Update validator): the API answers 409.
+COMMAND_REFUSED = "CommandRefused"
 
 
 class AgencyError(OneStopError):

@@ -18,10 +18,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from orchestrator.agencies import AgencyDirectory
 from orchestrator.case_store import CaseRecord
 from orchestrator.catalog import CatalogSource
-from orchestrator.contracts import LifeEventInput
-from orchestrator.definition import LifeEventDefinition, validate_data
+from orchestrator.contracts import AgencyTerms, LifeEventInput
+from orchestrator.definition import validate_data
 from orchestrator.errors import IdempotencyConflict, Unavailable
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
@@ -44,7 +45,8 @@ class CaseIntake:
     async def trigger(
         self, citizen_id: str, type_: str, data: dict[str, JsonValue], idempotency_key: str | None
     ) -> tuple[CaseRecord, bool]:
-        definition = self._catalog.current().get(type_)
+        catalog = self._catalog.current()
+        definition = catalog.get(type_)
         clean = validate_data(definition.data_model(), data)
         request_hash = hashlib.sha256(json.dumps([type_, clean], sort_keys=True).encode()).hexdigest()
         case_id = (
@@ -54,8 +56,14 @@ class CaseIntake:
         )
         structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id(case_id))
         definition_id = await self._definitions.pin(definition)
+        terms = agency_terms(catalog.directory)
         record, created = await self._cases.create(
-            case_id, citizen_id, definition, definition_id, request_hash
+            case_id,
+            citizen_id,
+            definition,
+            definition_id,
+            request_hash,
+            {k: t.title for k, t in terms.items()},
         )
         if not created:
             if record.citizen_id != citizen_id or record.request_hash != request_hash:
@@ -68,7 +76,13 @@ class CaseIntake:
         await self._vault.put(case_id, citizen_id, clean)
         facts = {name: clean.get(name) for name in definition.fact_names}
         try:
-            await start_case(self._temporal, self._task_queue, case_id, citizen_id, definition, facts)
+            await start_case(
+                self._temporal,
+                self._task_queue,
+                LifeEventInput(
+                    case_id=case_id, citizen_id=citizen_id, definition=definition, facts=facts, agencies=terms
+                ),
+            )
         except Unavailable:
             if idempotency_key:
                 raise  # the client retries with its key and repairs the case itself
@@ -78,23 +92,27 @@ class CaseIntake:
         return record, created
 
 
-async def start_case(
-    temporal: Client,
-    task_queue: str,
-    case_id: str,
-    citizen_id: str,
-    definition: LifeEventDefinition,
-    facts: dict[str, JsonValue],
-) -> None:
+def agency_terms(directory: AgencyDirectory) -> dict[str, AgencyTerms]:
+    """What a case pins of the agency directory: titles, and how long each agency is retried."""
+    return {
+        name: AgencyTerms(title=spec.title, retry_for_hours=spec.retry_for_hours)
+        for name, spec in directory.agencies.items()
+    }
+
+
+async def start_case(temporal: Client, task_queue: str, case: LifeEventInput) -> None:
     """Start the case's workflow once: a second start of the same case is a no-op."""
+    definition = case.definition
     try:
         await temporal.start_workflow(
-            "LifeEventWorkflow",
-            LifeEventInput(case_id=case_id, citizen_id=citizen_id, definition=definition, facts=facts),
-            id=workflow_id(case_id),
+            "LifeEventCase",
+            case,
+            id=workflow_id(case.case_id),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"{definition.title} (v{definition.version})",
+            static_details=f"{len(definition.steps)} steps: {', '.join(s.id for s in definition.steps)}",
         )
     except WorkflowAlreadyStartedError:
         pass  # it ran before and has finished: nothing to start again

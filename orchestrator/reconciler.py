@@ -1,62 +1,104 @@
-"""Repairs cases that were accepted but whose workflow never started.
+"""Keeps the read model true to Temporal: starts cases that were accepted but never started, and
+re-projects cases whose read model has fallen behind their workflow.
 
 Intake writes the case, then starts its workflow; a crash or a Temporal outage between the two
-leaves a `running` case that nothing moves. A request retried with its Idempotency-Key repairs
-itself; one without a key relies on this sweep, which the worker runs periodically.
+leaves a `running` case that nothing moves. A projection can fall behind too (the database was
+down when the workflow finished, or an operator reset the workflow). The worker runs `sweep`
+periodically; `onestop cases resync` runs `resync` on demand.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from orchestrator.agencies import AgencyDirectory
 from orchestrator.case_store import CaseRecord, now
-from orchestrator.intake import start_case
+from orchestrator.contracts import CaseState, LifeEventInput
+from orchestrator.intake import agency_terms, start_case
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
 
 log = structlog.get_logger(__name__)
+_QUERY_TIMEOUT = timedelta(seconds=10)
+_CURRENT_TYPE = "LifeEventCase"
+
+
+class Resynced(StrEnum):
+    projected = "projected"  # the read model now holds the workflow's state
+    started = "started"  # an orphan: its workflow has been started
+    closed = "closed"  # an orphan without data: closed as intake_incomplete
+    unchanged = "unchanged"  # nothing to do (no workflow yet, or one of a retired type)
 
 
 class Reconciler:
-    def __init__(self, stores: CaseStores, temporal: Client, task_queue: str) -> None:
+    def __init__(
+        self, stores: CaseStores, temporal: Client, task_queue: str, directory: AgencyDirectory
+    ) -> None:
         self._cases = stores.cases
         self._vault = stores.vault
         self._definitions = stores.definitions
         self._temporal = temporal
         self._task_queue = task_queue
+        self._directory = directory
 
     async def sweep(self, quiet_for: timedelta, limit: int = 200) -> list[str]:
-        """Start the workflow of every running case untouched for `quiet_for` that has none."""
-        started: list[str] = []
-        for record in await self._cases.unstarted_since(now() - quiet_for, limit):
+        """Repair every case quiet for `quiet_for`: orphans and projections left behind."""
+        repaired: list[str] = []
+        before = now() - quiet_for
+        candidates = [
+            *await self._cases.unstarted_since(before, limit),
+            *await self._cases.open_since(before, limit),
+        ]
+        for record in candidates:
             try:
-                if await self._repair(record):
-                    started.append(record.case_id)
+                outcome = await self._repair(record)
             except Exception:
-                log.exception("orphan_case_repair_failed", case_id=record.case_id)  # the others go on
-        return started
+                log.exception("case_repair_failed", case_id=record.case_id)  # the others go on
+                continue
+            if outcome in (Resynced.started, Resynced.closed):
+                repaired.append(record.case_id)
+        return repaired
 
-    async def _repair(self, record: CaseRecord) -> bool:
+    async def resync(self, case_id: str) -> Resynced:
+        return await self._repair(await self._cases.get(case_id))
+
+    async def _repair(self, record: CaseRecord) -> Resynced:
+        handle = self._temporal.get_workflow_handle(workflow_id(record.case_id))
         try:
-            await self._temporal.get_workflow_handle(workflow_id(record.case_id)).describe()
-            await self._cases.mark_started(record.case_id)  # running, just quiet: not an orphan
-            return False
+            description = await handle.describe()
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:
                 raise
+            return await self._start_orphan(record)
+        if description.workflow_type != _CURRENT_TYPE:
+            return Resynced.unchanged  # a retired engine's case: it wrote its own read model
+        state = await handle.query("state", result_type=CaseState, rpc_timeout=_QUERY_TIMEOUT)
+        await self._cases.project(state)
+        log.info("case_resynced", case_id=record.case_id, status=state.status.value)
+        return Resynced.projected
+
+    async def _start_orphan(self, record: CaseRecord) -> Resynced:
+        if record.started:
+            return Resynced.unchanged
         if not await self._vault.exists(record.case_id):
             # Intake died before storing the citizen's data: nothing to act on, and it says so.
             await self._cases.close_unstarted(record.case_id, "intake_incomplete")
             log.warning("orphan_case_closed", case_id=record.case_id)
-            return False
+            return Resynced.closed
         definition = await self._definitions.get(record.definition_id)
         facts = await self._vault.facts(record.case_id, definition.fact_names)
-        await start_case(
-            self._temporal, self._task_queue, record.case_id, record.citizen_id, definition, facts
+        case = LifeEventInput(
+            case_id=record.case_id,
+            citizen_id=record.citizen_id,
+            definition=definition,
+            facts=facts,
+            agencies=agency_terms(self._directory),
         )
+        await start_case(self._temporal, self._task_queue, case)
         log.warning("orphan_case_started", case_id=record.case_id)
-        return True
+        return Resynced.started

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=120.0, ge=0, description="how long a case may sit unstarted"
     )
 
+    command_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long a command waits for the workflow's verdict"
+    )
+
     agency_base_url: str = ""
     agency_timeout_seconds: float = Field(default=10.0, gt=0)
 

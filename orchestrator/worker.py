@@ -1,4 +1,5 @@
-"""Worker bootstrap: the life-event workflow and the step activities on one task queue.
+"""Worker bootstrap: the life-event workflow, its agency activities and its projection on one
+task queue.
 
 Activities get their dependencies (stores, agency client) through the constructor, so tests
 and the dev stack wire the same classes to different servers.
@@ -11,24 +12,26 @@ from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.agency_actions import AgencyActions
 from activities.agency_client import AgencyClient, AgencyPort
-from activities.steps import StepActivities
+from activities.projection import CaseProjection
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
-from workflows.life_event import LifeEventWorkflow
+from workflows.life_event import LifeEventCase
 
 
 def build_worker(
     client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str
 ) -> Worker:
     stores = CaseStores.on(db)
-    steps = StepActivities(stores.cases, stores.vault, agencies)
+    actions = AgencyActions(stores.vault, agencies)
+    projection = CaseProjection(stores.cases)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[LifeEventWorkflow],
-        activities=[steps.run_step, steps.compensate_step, steps.record_progress, steps.record_outcome],
+        workflows=[LifeEventCase],
+        activities=[actions.call_agency, actions.undo_agency, projection.project_case],
         max_concurrent_activities=200,
     )
 

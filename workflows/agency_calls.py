@@ -1,72 +1,93 @@
-"""Calls from the life-event workflow to agency activities, and how a step's failure travels.
+"""How the life-event workflow reaches agencies, and how a step's end travels back to the graph.
 
-Workflow code: deterministic, imported by `life_event.py` inside the sandbox.
+Workflow code: deterministic, imported by `life_event.py` inside the sandbox. Each call is one
+attempt (Temporal's own retry is off): the workflow retries durably itself, so it can show the
+case as waiting with the last error and the next attempt, stop a backoff at once on a cancel,
+and hold the step for support when the agency's budget runs out.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.contracts import CompensationInput, StepInput, StepResult
+    from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult
     from orchestrator.definition import StepDefinition
-    from orchestrator.errors import AGENCY_REJECTED, AGENCY_UNAVAILABLE
+    from orchestrator.errors import AGENCY_MISCONFIGURED, AGENCY_REJECTED, DATA_MISSING
+
+_ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 
 
-# Failures run_step writes into the read model itself before raising them.
-RECORDED_BY_ACTIVITY = frozenset({AGENCY_REJECTED, AGENCY_UNAVAILABLE})
+class StepEnded(Exception):
+    """A step ended without success. `submitted`: the agency may hold something to undo."""
 
-
-class StepFailed(Exception):
-    """A step failed for good. `submitted`: the agency holds something to undo; `recorded`: the
-    failing activity already wrote the failure into the read model."""
-
-    def __init__(self, step_id: str, reason: str, *, submitted: bool = False, recorded: bool = False) -> None:
+    def __init__(self, step_id: str, reason: str, *, submitted: bool = False) -> None:
         self.step_id = step_id
         self.reason = reason
         self.submitted = submitted
-        self.recorded = recorded
         super().__init__(f"{step_id}: {reason}")
 
 
-class StepInterrupted(StepFailed):
-    """A cancel arrived while the step waited for a citizen or an agency."""
+class StepFailed(StepEnded):
+    """Failed for good: an agency's rejection (or a definition bug met at run time)."""
 
 
-async def agency_call(
-    activity: str, request: StepInput | CompensationInput, step: StepDefinition, attempts_floor: int = 1
+class StepInterrupted(StepEnded):
+    """The case stopped (a cancel, a failure elsewhere, a support compensation) while it waited."""
+
+
+class StepSkippedBySupport(StepEnded):
+    """Support skipped the held step: the case goes on as if it succeeded, with no output."""
+
+
+class FailureKind(StrEnum):
+    rejected = "rejected"  # the agency said no: nothing held there, never retried
+    unavailable = "unavailable"  # may succeed later: retried durably
+    broken = "broken"  # no retry can cure it (configuration, missing data): hold at once
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    code: str
+    reason: str
+
+
+def classify(exc: ActivityError) -> Failure:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        code = cause.message
+        if cause.type == AGENCY_REJECTED:
+            return Failure(FailureKind.rejected, code, code)
+        if cause.type in (AGENCY_MISCONFIGURED, DATA_MISSING):
+            return Failure(FailureKind.broken, code, code)
+        return Failure(FailureKind.unavailable, code, code)
+    if isinstance(cause, TimeoutError):
+        return Failure(FailureKind.unavailable, "timeout", "the agency call timed out")
+    name = type(cause).__name__ if cause is not None else "unknown"
+    return Failure(FailureKind.unavailable, name, name)
+
+
+async def attempt(
+    activity: str, request: AgencyCall | AgencyUndo, step: StepDefinition, summary: str
 ) -> StepResult:
-    """An agency activity with the step's own timeout and retry policy; agency rejections are final."""
-    spec = step.retry
-    retry = RetryPolicy(
-        initial_interval=timedelta(seconds=spec.initial_interval_seconds),
-        backoff_coefficient=spec.backoff,
-        maximum_interval=timedelta(seconds=spec.maximum_interval_seconds),
-        maximum_attempts=max(spec.maximum_attempts or 5, attempts_floor),
-        non_retryable_error_types=[AGENCY_REJECTED],
-    )
+    """One attempt, with the step's own timeout."""
     result: StepResult = await workflow.execute_activity(
         activity,
         request,
         result_type=StepResult,
         start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-        retry_policy=retry,
+        retry_policy=_ONE_ATTEMPT,
+        summary=summary,
     )
     return result
 
 
-async def fail_with(error: StepFailed) -> StepResult:
+async def fail_with(error: StepEnded) -> StepResult | None:
     raise error
-
-
-def reason_of(exc: ActivityError) -> str:
-    cause = exc.cause
-    if isinstance(cause, ApplicationError):
-        return cause.message
-    if cause is not None:
-        return f"{type(cause).__name__}: {cause}"
-    return str(exc)

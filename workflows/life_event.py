@@ -1,27 +1,43 @@
-"""LifeEventWorkflow: one generic engine that interprets any validated life-event definition.
+"""LifeEventCase: one generic engine that interprets any validated life-event definition.
 
 After the Temporal samples' `dsl` workflow, plus what life events need: a dependency graph
 (steps start as soon as their `depends_on` are done, in definition order), CEL conditions,
-optional steps, durable waits for citizens and agencies, and saga compensation.
+optional steps, durable waits for citizens and agencies, durable retries, holds for support, and
+saga compensation.
 
-Failure and cancellation drain before they compensate: steps already at an agency are allowed to
-finish, then every succeeded step with a compensation is undone in reverse completion order.
-Cancelling an activity mid-call could leave an agency record that nothing undoes.
+A government case holds, it does not abort: an agency that stays unavailable is retried for as
+long as its policy says (days), then the step holds in `needs_attention` until support retries or
+skips it, or compensates the case. Only an agency's explicit rejection rolls the case back at
+once. Failure and cancellation drain before they compensate: steps already at an agency finish,
+then every step that may have reached one is undone in reverse completion order.
+
+The workflow is the one author of case state: activities only talk to agencies. A projector
+writes the state to the read model with one local activity per wake-up that changed something.
+
+Versioning policy. Running cases replay this code, so:
+- a change to the commands this workflow issues (activities, timers, local activities, search
+  attribute upserts, their order) goes behind `workflow.patched("<change-id>")`, keeping the old
+  branch, and gets a new recorded history in `tests/histories/` beside the old ones;
+- recorded histories are never re-recorded or deleted; `tests/test_replay.py` replays them all;
+- a rewrite gets a new workflow type, as this one (`LifeEventCase`) replaced `LifeEventWorkflow`,
+  whose frozen code stays in `workflows/legacy/` for as long as its histories are kept;
+- payload models only gain fields with defaults; unknown keys are ignored when they are read.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator import conditions
+    from orchestrator import search_attributes as attrs
     from orchestrator.cases import (
         FINAL_STEP_STATUSES,
         CaseStatus,
@@ -31,184 +47,360 @@ with workflow.unsafe.imports_passed_through():
         effective_status,
     )
     from orchestrator.contracts import (
+        Actor,
+        AgencyCall,
+        AgencyTerms,
+        AgencyUndo,
         AnswerInput,
         CancelInput,
         CaseState,
-        CompensationInput,
         DecisionInput,
         LifeEventInput,
-        OutcomeInput,
-        ProgressInput,
-        StepInput,
         StepResult,
+        SupportInput,
     )
-    from orchestrator.definition import StepDefinition, StepKind
-    from orchestrator.errors import AGENCY_REJECTED
+    from orchestrator.definition import LifeEventDefinition, OnExhausted, StepDefinition, StepKind
+    from orchestrator.errors import COMMAND_REFUSED
+
+import contextlib
 
 from workflows.agency_calls import (
-    RECORDED_BY_ACTIVITY,
+    FailureKind,
+    StepEnded,
     StepFailed,
     StepInterrupted,
-    agency_call,
+    StepSkippedBySupport,
+    attempt,
+    classify,
     fail_with,
-    reason_of,
 )
-from workflows.journal import CaseJournal
+from workflows.case_book import CaseBook
 
 T = TypeVar("T")
-_BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
-_BOOKKEEPING_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-_COMPENSATION_ATTEMPTS_FLOOR = 10
+_PROJECTION_TIMEOUT = timedelta(seconds=30)
+_PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _MAX_RESUBMISSIONS = 5
-_TEMPORAL_CANCEL = CancelInput(reason="temporal_cancel", requested_by="temporal")
+_TEMPORAL = Actor(subject="temporal", role="system")
+_RETRY, _SKIP = "retry", "skip"
+_UNSET = object()
 
 
-@workflow.defn(name="LifeEventWorkflow")
-class LifeEventWorkflow:
+@workflow.defn(name="LifeEventCase")
+class LifeEventCase:
     """One case of any life event. It receives its definition in its input, validated before the
     start and pinned for the case's lifetime, so a catalog edit never changes a running case."""
 
-    def __init__(self) -> None:
-        self._case_id = ""
+    @workflow.init
+    def __init__(self, input: LifeEventInput) -> None:
+        """State exists before the first command: an Update may arrive before `run` starts."""
+        self._case_id = input.case_id
+        self._definition: LifeEventDefinition = input.definition
         self._status = CaseStatus.running
-        self._journal = CaseJournal()
+        self._book = CaseBook()
         self._outputs: dict[str, StepResult] = {}
         self._cancel: CancelInput | None = None
-        self._inputs: dict[str, AnswerInput] = {}
+        self._support_compensates = False
+        self._stopping = False  # a required step failed: the case is undone
+        self._answers: dict[str, AnswerInput] = {}
         self._decisions: dict[str, DecisionInput] = {}
+        self._awaiting_decision: set[str] = set()
+        self._support: dict[str, str] = {}  # held step -> retry | skip
+        self._retry_now: set[str] = set()
+        self._undoing: set[str] = set()
         self._blocked: list[str] = []
-        self._stopping = False
         self._rounds: dict[str, int] = {}
+        self._projected = 0
+        self._final = False
+        self._attributes: dict[str, object] = {}
+        self._open(input)
 
     @workflow.run
     async def run(self, input: LifeEventInput) -> CaseState:
-        self._case_id = input.case_id
         definition = input.definition
-        self._journal.steps = {
-            s.id: StepView(id=s.id, agency=s.agency, required=s.required) for s in definition.steps
-        }
-        self._journal.event("case_started", detail=f"{definition.type} v{definition.version}")
+        projector = asyncio.ensure_future(self._project())
         done_order: list[StepDefinition] = []
         failure = await self._execute(input, done_order)
-        compensation_failed: list[str] = []
         if failure is not None or self._cancel is not None:
-            compensation_failed = await self._shielded(self._compensate(input, done_order))
-            if compensation_failed:
-                self._status = CaseStatus.failed
-            elif failure is None:
+            self._status = CaseStatus.compensating
+            await self._shielded(self._compensate(input, done_order))
+            if self._cancel is not None and not self._support_compensates:
                 self._status = CaseStatus.cancelled
             else:
                 self._status = CaseStatus.compensated
         else:
             # An optional step that failed after reaching its agency is undone on its own.
-            leftovers = [s for s in done_order if self._journal.steps[s.id].status is StepStatus.failed]
+            leftovers = [s for s in done_order if self._book.steps[s.id].status is StepStatus.failed]
             if leftovers:
-                compensation_failed = await self._shielded(self._compensate(input, leftovers))
-            self._status = CaseStatus.failed if compensation_failed else CaseStatus.completed
-        left = f"not undone: {', '.join(compensation_failed)}" if compensation_failed else None
-        self._journal.event(f"case_{self._status.value}", detail=left)
-        outcome = OutcomeInput(
-            case_id=self._case_id,
-            status=self._status,
-            steps=self._journal.step_list(),
-            events=self._journal.drain(),
-        )
-        # A local activity: one database write needs no trip through a task queue (measured by
-        # `onestop bench`), and the workflow completes in the same task that records it.
-        await self._shielded(
-            workflow.execute_local_activity(
-                "record_outcome",
-                outcome,
-                start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
-                retry_policy=_BOOKKEEPING_RETRY,
-            )
-        )
+                await self._shielded(self._compensate(input, leftovers))
+            self._status = CaseStatus.completed
+        self._book.event(f"case_{self._status.value}", detail=f"{definition.type} v{definition.version}")
+        self._final = True
+        await self._shielded(projector)
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
+
+    def _open(self, input: LifeEventInput) -> None:
+        definition = input.definition
+        terms = input.agencies
+        self._book.steps = {
+            s.id: StepView(
+                id=s.id,
+                agency=s.agency,
+                title=s.title,
+                agency_title=terms.get(s.agency, AgencyTerms()).title,
+                required=s.required,
+            )
+            for s in definition.steps
+        }
+        self._book.event("case_started", detail=f"{definition.type} v{definition.version}")
 
     async def _shielded(self, work: Awaitable[T]) -> T:
         """Finish `work` even if Temporal cancels the workflow meanwhile: an undo stopped half-way
-        or an outcome never recorded would leave agencies and the read model wrong."""
+        or a state never projected would leave agencies and the read model wrong."""
         task = asyncio.ensure_future(work)
         while True:
             try:
                 return await asyncio.shield(task)
             except asyncio.CancelledError:
-                self.cancel(_TEMPORAL_CANCEL)
+                self._temporal_cancel()
+
+    def _temporal_cancel(self) -> None:
+        if self._cancel is None and not self._final:
+            self._cancel = CancelInput(reason="temporal_cancel", by=_TEMPORAL)
+            self._book.event("cancel_requested", detail="temporal_cancel", by=_TEMPORAL)
+
+    # --- the read model -------------------------------------------------------------------------
+
+    async def _project(self) -> None:
+        """Write the state whenever it changed, once per wake-up: parallel steps that finish
+        together cost one write, and the last write is the outcome."""
+        while True:
+            await workflow.wait_condition(lambda: self._book.revision > self._projected)
+            revision = self._book.revision
+            state = self.state()
+            self._upsert_attributes(state)
+            await workflow.execute_local_activity(
+                "project_case",
+                state,
+                start_to_close_timeout=_PROJECTION_TIMEOUT,
+                retry_policy=_PROJECTION_RETRY,
+            )
+            self._projected = revision
+            if self._final and self._projected == self._book.revision:
+                return
+
+    def _upsert_attributes(self, state: CaseState) -> None:
+        """Keep the case findable in Temporal's visibility; only changed values are sent."""
+        held = [s for s in state.steps if s.status is StepStatus.needs_attention]
+        waiting = held or [s for s in state.steps if s.status is StepStatus.waiting]
+        first = waiting[0] if waiting else None
+        keywords = {
+            attrs.LIFE_EVENT: self._definition.type,
+            attrs.STATUS: state.status.value,
+            attrs.WAITING_FOR: first.waiting_for.value if first and first.waiting_for else None,
+            attrs.AGENCY: first.agency if first else None,
+        }
+        since = held[0].waiting_since if held else None
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key, value in keywords.items():
+            if self._attributes.get(key.name, _UNSET) != value:
+                updates.append(key.value_set(value) if value is not None else key.value_unset())
+                self._attributes[key.name] = value
+        if self._attributes.get(attrs.ATTENTION_SINCE.name, _UNSET) != since:
+            attention = attrs.ATTENTION_SINCE
+            updates.append(attention.value_set(since) if since is not None else attention.value_unset())
+            self._attributes[attention.name] = since
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     @workflow.query
     def state(self) -> CaseState:
-        steps = self._journal.step_list()
-        status = effective_status(self._status, steps)
-        return CaseState(case_id=self._case_id, status=status, steps=steps, timeline=self._journal.timeline)
+        steps = self._book.step_list()
+        return CaseState(
+            case_id=self._case_id,
+            status=effective_status(self._status, steps),
+            steps=steps,
+            timeline=self._book.timeline,
+            revision=self._book.revision,
+            as_of=self._book.as_of,
+        )
 
-    @workflow.signal
-    def cancel(self, request: CancelInput) -> None:
-        if self._cancel is None:
-            self._cancel = request
-            self._journal.event("cancel_requested", detail=request.reason)
+    # --- commands: Updates, answered with the workflow's own verdict ------------------------------
 
-    @workflow.signal
-    def provide_input(self, provided: AnswerInput) -> None:
-        """The first answer counts; the step consumes it, so an agency may ask again later."""
-        self._inputs.setdefault(provided.step_id, provided)
+    @workflow.update
+    def cancel(self, command: CancelInput) -> CaseState:
+        self._cancel = command
+        self._book.event("cancel_requested", detail=command.reason, by=command.by)
+        return self.state()
 
-    @workflow.signal
-    def decide(self, decision: DecisionInput) -> None:
-        self._decisions.setdefault(decision.step_id, decision)
+    @cancel.validator
+    def _check_cancel(self, command: CancelInput) -> None:
+        self._require_open()
+        if self._cancel is not None or self._stopping:
+            _refuse("the case is already being undone")
 
-    async def _execute(self, input: LifeEventInput, done_order: list[StepDefinition]) -> StepFailed | None:
+    @workflow.update
+    def answer(self, answer: AnswerInput) -> CaseState:
+        self._answers[answer.step_id] = answer
+        self._book.event("citizen_answered", answer.step_id, ", ".join(answer.fields), by=answer.by)
+        return self.state()
+
+    @answer.validator
+    def _check_answer(self, answer: AnswerInput) -> None:
+        view = self._waiting(answer.step_id, WaitingFor.citizen)
+        asked = view.asked_at.isoformat() if view.asked_at else ""
+        if answer.question != asked or answer.step_id in self._answers:
+            _refuse(f"step {answer.step_id}'s question was answered already or has changed")
+        if sorted(answer.fields) != sorted(view.asked_fields):
+            _refuse(f"step {answer.step_id} asks for {', '.join(view.asked_fields)}")
+
+    @workflow.update
+    def decide(self, decision: DecisionInput) -> CaseState:
+        self._awaiting_decision.discard(decision.step_id)  # a verdict counts once
+        self._decisions[decision.step_id] = decision
+        verdict = (
+            "asked for more" if decision.request_input else "approved" if decision.approved else "rejected"
+        )
+        self._book.event(
+            "agency_decided", decision.step_id, f"{verdict} {decision.reason}".strip(), by=decision.by
+        )
+        return self.state()
+
+    @decide.validator
+    def _check_decision(self, decision: DecisionInput) -> None:
+        self._require_open()
+        if decision.step_id not in self._awaiting_decision:
+            view = self._view(decision.step_id)
+            _refuse(f"step {decision.step_id} is {_describe(view)}, not waiting for the agency's decision")
+        step = self._step(decision.step_id)
+        not_askable = sorted(set(decision.request_input) - set(step.asks))
+        if not_askable:
+            _refuse(f"{step.id} may ask only for {', '.join(step.asks) or 'nothing'}")
+        if decision.approved and decision.request_input:
+            _refuse("approve, or ask for more, not both")
+
+    @workflow.update
+    def retry_step(self, command: SupportInput) -> CaseState:
+        step_id = command.step_id or ""
+        if self._view(step_id).status is StepStatus.needs_attention:
+            self._support[step_id] = _RETRY
+        else:
+            self._retry_now.add(step_id)
+        self._book.event("support_retry", step_id, command.reason, by=command.by)
+        return self.state()
+
+    @retry_step.validator
+    def _check_retry(self, command: SupportInput) -> None:
+        self._require_open()
+        view = self._view(command.step_id or "")
+        if view.status is not StepStatus.needs_attention and view.next_attempt_at is None:
+            _refuse(f"step {view.id} is {_describe(view)}: neither held nor waiting to retry")
+
+    @workflow.update
+    def skip_step(self, command: SupportInput) -> CaseState:
+        step_id = command.step_id or ""
+        self._support[step_id] = _SKIP
+        self._book.event("support_skip", step_id, command.reason, by=command.by)
+        return self.state()
+
+    @skip_step.validator
+    def _check_skip(self, command: SupportInput) -> None:
+        self._require_open()
+        view = self._view(command.step_id or "")
+        if view.status is not StepStatus.needs_attention:
+            _refuse(f"step {view.id} is {_describe(view)}: only a held step can be skipped")
+        step = self._step(view.id)
+        if view.id not in self._undoing and step.required and not step.skippable:
+            _refuse(f"step {view.id} is required and its definition does not allow skipping it")
+
+    @workflow.update
+    def compensate(self, command: SupportInput) -> CaseState:
+        self._cancel = CancelInput(reason=command.reason or "support_compensate", by=command.by)
+        self._support_compensates = True
+        self._book.event("compensation_requested", detail=command.reason, by=command.by)
+        return self.state()
+
+    @compensate.validator
+    def _check_compensate(self, command: SupportInput) -> None:
+        self._check_cancel(CancelInput(by=command.by))
+
+    def _require_open(self) -> None:
+        if self._final:
+            _refuse(f"the case is already {self._status.value}")
+
+    def _view(self, step_id: str) -> StepView:
+        view = self._book.steps.get(step_id)
+        if view is None:
+            _refuse(f"the case has no step {step_id}")
+        return view
+
+    def _step(self, step_id: str) -> StepDefinition:
+        return self._definition.step(step_id)
+
+    def _waiting(self, step_id: str, waiting_for: WaitingFor) -> StepView:
+        self._require_open()
+        view = self._view(step_id)
+        if view.status is not StepStatus.waiting or view.waiting_for is not waiting_for:
+            _refuse(f"step {step_id} is {_describe(view)}, not waiting for the {waiting_for.value}")
+        return view
+
+    def _stopped(self) -> bool:
+        return self._cancel is not None or self._stopping
+
+    # --- the graph --------------------------------------------------------------------------------
+
+    async def _execute(self, input: LifeEventInput, done_order: list[StepDefinition]) -> StepEnded | None:
         """Run the graph until every step is final, a required step fails, or a cancel arrives."""
         pending = list(input.definition.steps)
-        running: dict[str, asyncio.Task[StepResult]] = {}
-        failure: StepFailed | None = None
+        running: dict[str, asyncio.Task[StepResult | None]] = {}
+        failure: StepEnded | None = None
         while True:
-            if failure is None and self._cancel is None:
+            if not self._stopped():
                 self._start_ready(input, pending, running)
             if not running:
                 break
             try:
-                # A cancel needs no wake-up of its own: no step starts while others run, and waiting
-                # steps watch for the cancel themselves.
                 await workflow.wait_condition(lambda: any(t.done() for t in running.values()))
             except asyncio.CancelledError:
-                # Cancelled through Temporal itself (UI, CLI): treat it as a cancel request and drain.
-                self.cancel(_TEMPORAL_CANCEL)
+                self._temporal_cancel()  # cancelled through Temporal itself (UI, CLI): drain, undo
             for step_id, task in list(running.items()):
                 if not task.done():
                     continue
                 del running[step_id]
                 step = input.definition.step(step_id)
                 try:
-                    self._outputs[step_id] = task.result()
-                except StepFailed as exc:
+                    result = task.result()
+                except StepEnded as exc:
                     if exc.submitted:
-                        done_order.append(step)  # the agency holds a submission: undo it too
-                    if isinstance(exc, StepInterrupted):
-                        self._journal.finish(step_id, StepStatus.skipped, exc.reason)
+                        done_order.append(step)  # the agency may hold a submission: undo it too
+                    if isinstance(exc, StepInterrupted | StepSkippedBySupport):
+                        self._book.move(step_id, StepStatus.skipped, exc.reason)
                         continue
-                    self._journal.finish(step_id, StepStatus.failed, exc.reason, recorded=exc.recorded)
+                    self._book.move(step_id, StepStatus.failed, exc.reason)
                     if step.required and failure is None:
                         failure = exc
                         self._stopping = True  # waiting steps stop waiting: the case is undone
                     continue
-                self._journal.finish(step_id, StepStatus.succeeded)
+                if result is not None:
+                    self._outputs[step_id] = result
+                self._book.move(step_id, StepStatus.succeeded, self._book.steps[step_id].reference)
                 done_order.append(step)
-        reason = f"case stopped: {failure.step_id} failed" if failure else "case cancelled"
+        reason = f"case stopped: {failure.step_id} failed" if failure else "case stopped"
         for step in pending:
-            self._journal.finish(step.id, StepStatus.skipped, reason)
+            self._book.move(step.id, StepStatus.skipped, reason)
         return failure
 
     def _start_ready(
         self,
         input: LifeEventInput,
         pending: list[StepDefinition],
-        running: dict[str, asyncio.Task[StepResult]],
+        running: dict[str, asyncio.Task[StepResult | None]],
     ) -> None:
         progressed = True
         while progressed:
             progressed = False
             for step in list(pending):
-                statuses = [self._journal.steps[d].status for d in step.depends_on]
+                statuses = [self._book.steps[d].status for d in step.depends_on]
                 if not all(s in FINAL_STEP_STATUSES for s in statuses):
                     continue
                 pending.remove(step)
@@ -216,22 +408,22 @@ class LifeEventWorkflow:
                 failed = [
                     d
                     for d in step.depends_on
-                    if self._journal.steps[d].status is StepStatus.failed or d in self._blocked
+                    if self._book.steps[d].status is StepStatus.failed or d in self._blocked
                 ]
                 if failed:
                     self._blocked.append(step.id)  # its own dependents are blocked too
-                    self._journal.finish(step.id, StepStatus.skipped, f"depends on failed step {failed[0]}")
+                    self._book.move(step.id, StepStatus.skipped, f"depends on failed step {failed[0]}")
                     continue
                 try:
                     skip = step.when is not None and not self._condition(input, step)
                 except conditions.ConditionError as exc:
-                    # A definition bug met at run time fails this step like an agency would, instead of
-                    # failing the workflow task over and over.
+                    # A definition bug met at run time fails this step like an agency would, instead
+                    # of failing the workflow task over and over.
                     error = StepFailed(step.id, f"condition could not be evaluated: {exc}")
                     running[step.id] = asyncio.ensure_future(fail_with(error))
                     continue
                 if skip:
-                    self._journal.finish(step.id, StepStatus.skipped, f"condition false: {step.when}")
+                    self._book.move(step.id, StepStatus.skipped, f"condition false: {step.when}")
                 else:
                     running[step.id] = asyncio.ensure_future(self._run_step(input, step))
 
@@ -242,168 +434,246 @@ class LifeEventWorkflow:
                 "status": view.status.value,
                 "output": self._outputs[sid].output if sid in self._outputs else {},
             }
-            for sid, view in self._journal.steps.items()
+            for sid, view in self._book.steps.items()
         }
         return conditions.evaluate(step.when, input.facts, steps)
 
-    async def _run_step(self, input: LifeEventInput, step: StepDefinition) -> StepResult:
-        view = self._journal.steps[step.id]
-        view.status = StepStatus.running
-        view.started_at = workflow.now()
+    # --- one step ---------------------------------------------------------------------------------
+
+    async def _run_step(self, input: LifeEventInput, step: StepDefinition) -> StepResult | None:
+        self._book.move(step.id, StepStatus.running)
         if step.kind is StepKind.citizen_input:
-            await self._wait_for_citizen(input, step, step.asks)
-        self._journal.event("step_started", step.id, recorded=True)
+            await self._wait_for_citizen(step, step.asks)
         result = await self._submit(input, step, 0)
         if step.kind is StepKind.agency_review:
             rounds = 1
             # The agency may ask the citizen for more (a missing document) before it decides.
-            while asked := await self._wait_for_agency(input, step, rounds):
+            while asked := await self._wait_for_agency(step, rounds):
                 if rounds > _MAX_RESUBMISSIONS:
-                    reason = f"{step.agency} asked for more {_MAX_RESUBMISSIONS} times"
-                    await self._progress(input, step, StepStatus.failed, reason)
-                    raise StepFailed(step.id, reason, submitted=True)
-                await self._wait_for_citizen(input, step, asked, submitted=True)
+                    raise StepFailed(step.id, f"asked for more {_MAX_RESUBMISSIONS} times", submitted=True)
+                await self._wait_for_citizen(step, asked, submitted=True)
                 result = await self._submit(input, step, rounds)
                 rounds += 1
         return result
 
     async def _submit(self, input: LifeEventInput, step: StepDefinition, round_: int) -> StepResult:
-        view = self._journal.steps[step.id]
-        review = step.kind is StepKind.agency_review
-        view.status = StepStatus.waiting if review else StepStatus.running
-        view.waiting_for = WaitingFor.agency if review else None
-        self._decisions.pop(step.id, None)  # a verdict sent twice must not decide the next round
         self._rounds[step.id] = round_ + 1
-        request = StepInput(
+        data = input.definition
+        inputs = [*step.inputs, *step.asks]
+        required = [
+            n for n in inputs if (f := data.field(n)) is not None and f.required and n not in step.asks
+        ]
+        request = AgencyCall(
             case_id=input.case_id,
             citizen_id=input.citizen_id,
             step_id=step.id,
             agency=step.agency,
             action=step.action,
-            inputs=[*step.inputs, *step.asks],
-            maximum_attempts=step.retry.maximum_attempts or 5,
-            await_decision=review,
+            inputs=inputs,
+            required_inputs=required,
             round=round_,
             outputs=step.outputs,
-            events=self._journal.drain(),
         )
-        try:
-            result = await agency_call("run_step", request, step)
-        except ActivityError as exc:
-            self._journal.requeue(request.events)  # nothing wrote them: the next write will
-            kind = exc.cause.type if isinstance(exc.cause, ApplicationError) else None
-            # Only a rejection proves the agency holds nothing; after a timeout or an outage it
-            # may have acted, so the step is undone with the rest (undo is idempotent).
-            raise StepFailed(
-                step.id,
-                reason_of(exc),
-                submitted=round_ > 0 or kind != AGENCY_REJECTED,
-                recorded=kind in RECORDED_BY_ACTIVITY,
-            ) from exc
+        result = await self._call(input, step, "call_agency", request, submitted=round_ > 0)
+        if result is None:
+            raise StepSkippedBySupport(step.id, "skipped by support", submitted=True)
+        view = self._book.steps[step.id]
         view.reference = result.reference
-        view.shared_fields = sorted(request.inputs)
+        view.shared_fields = sorted(inputs)
+        self._book.touch()
         return result
 
-    async def _wait_for_citizen(
-        self, input: LifeEventInput, step: StepDefinition, asked: list[str], *, submitted: bool = False
-    ) -> None:
-        view = self._journal.steps[step.id]
-        view.waiting_for, view.asked_fields = WaitingFor.citizen, list(asked)
-        self._inputs.pop(step.id, None)  # only an answer to this question counts
-        await self._progress(input, step, StepStatus.waiting, f"waiting for the citizen: {', '.join(asked)}")
-        if not await self._wait(step, lambda: step.id in self._inputs):
-            await self._progress(input, step, StepStatus.skipped, "stopped while waiting for the citizen")
-            raise StepInterrupted(step.id, "stopped while waiting for the citizen", submitted=submitted)
-        if self._inputs.pop(step.id, None) is None:
-            reason = f"no answer from the citizen within {step.wait_days:g} days"
-            await self._progress(input, step, StepStatus.failed, reason)
-            raise StepFailed(step.id, reason, submitted=submitted)
-        view.status, view.waiting_for, view.asked_fields = StepStatus.running, None, []
+    async def _call(
+        self,
+        input: LifeEventInput,
+        step: StepDefinition,
+        activity: str,
+        request: AgencyCall | AgencyUndo,
+        *,
+        submitted: bool = False,
+        undo: bool = False,
+    ) -> StepResult | None:
+        """Call the agency until it answers: transient failures back off durably for as long as
+        the agency's budget allows, then the step holds for support. None: support skipped it."""
+        view = self._book.steps[step.id]
+        terms = input.agencies.get(step.agency, AgencyTerms())
+        budget = timedelta(hours=terms.retry_for_hours)
+        title = f"{'undo ' if undo else ''}{step.title or step.id} · {terms.title or step.agency}"
+        failing_since: datetime | None = None
+        delay = step.retry.initial_interval_seconds
+        tries = 0
+        while True:
+            tries += 1
+            view.attempts += 1
+            try:
+                result = await attempt(activity, request, step, title)
+            except ActivityError as exc:
+                failure = classify(exc)
+                if failure.kind is FailureKind.rejected and not undo:
+                    raise StepFailed(
+                        step.id, f"rejected by {step.agency}: {failure.code}", submitted=submitted
+                    ) from exc
+                now = workflow.now()
+                view.last_error = failure.code
+                if failing_since is None:
+                    failing_since = now
+                    self._book.event("agency_unavailable", step.id, f"{step.agency}: {failure.code}")
+                out_of_budget = now - failing_since >= budget or tries >= (
+                    step.retry.maximum_attempts or tries + 1
+                )
+                if failure.kind is FailureKind.unavailable and not out_of_budget:
+                    await self._back_off(step, view, delay, now, undo=undo)
+                    delay = min(delay * step.retry.backoff, step.retry.maximum_interval_seconds)
+                    continue
+                if (
+                    not undo
+                    and failure.kind is FailureKind.unavailable
+                    and step.on_exhausted is OnExhausted.compensate
+                ):
+                    raise StepFailed(
+                        step.id, f"{step.agency} unavailable: {failure.code}", submitted=True
+                    ) from exc
+                what = "undo " if undo else ""
+                reason = (
+                    f"{what}{failure.code}: retried for {_duration(now - failing_since)}"
+                    if failure.kind is FailureKind.unavailable
+                    else f"{what}{failure.code}: needs a fix before a retry"
+                )
+                if await self._hold(step, reason, undo=undo) == _SKIP:
+                    return None
+                failing_since, delay, tries = None, step.retry.initial_interval_seconds, 0
+                continue
+            view.last_error = None
+            self._book.settle(step.id)
+            if view.status is not StepStatus.running and not undo:
+                view.status = StepStatus.running
+            return result
 
-    async def _wait_for_agency(self, input: LifeEventInput, step: StepDefinition, rounds: int) -> list[str]:
+    async def _back_off(
+        self, step: StepDefinition, view: StepView, seconds: float, now: datetime, *, undo: bool
+    ) -> None:
+        """Wait before the next attempt; support's retry-now ends it early, a stop ends the step."""
+        self._book.wait(step.id, WaitingFor.agency)
+        view.next_attempt_at = now + timedelta(seconds=seconds)
+
+        def woken() -> bool:
+            return step.id in self._retry_now or (not undo and self._stopped())
+
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(woken, timeout=timedelta(seconds=seconds))
+        self._retry_now.discard(step.id)
+        view.next_attempt_at = None
+        if not undo and self._stopped():
+            raise StepInterrupted(step.id, "stopped while retrying the agency", submitted=True)
+        view.status = StepStatus.running
+        self._book.touch()
+
+    async def _hold(self, step: StepDefinition, reason: str, *, undo: bool = False) -> str:
+        """Hold the step for support; returns their choice (retry or skip). A stop of the case
+        ends a hold too, except an undo's: nothing may stop an undo half-way."""
+        view = self._book.wait(step.id, WaitingFor.support)
+        view.attention = reason
+        self._book.event("step_needs_attention", step.id, reason)
+        self._support.pop(step.id, None)
+        await workflow.wait_condition(lambda: step.id in self._support or (not undo and self._stopped()))
+        choice = self._support.pop(step.id, None)
+        self._book.settle(step.id)
+        view.status = StepStatus.running
+        if choice is None:
+            raise StepInterrupted(step.id, "stopped while held for support", submitted=True)
+        return choice
+
+    async def _wait_for_citizen(
+        self, step: StepDefinition, asked: list[str], *, submitted: bool = False
+    ) -> None:
+        while True:
+            view = self._book.wait(step.id, WaitingFor.citizen, due_days=step.wait_days)
+            view.asked_fields, view.asked_at = list(asked), workflow.now()
+            self._answers.pop(step.id, None)  # only an answer to this question counts
+            self._book.event("step_waiting", step.id, f"waiting for the citizen: {', '.join(asked)}")
+            if await self._wait(step, lambda: step.id in self._answers, "the citizen", submitted):
+                self._answers.pop(step.id)
+                self._book.settle(step.id)
+                view.status = StepStatus.running
+                return
+            if await self._hold(step, f"no answer from the citizen within {step.wait_days:g} days") == _SKIP:
+                raise StepSkippedBySupport(step.id, "skipped by support", submitted=submitted)
+
+    async def _wait_for_agency(self, step: StepDefinition, rounds: int) -> list[str]:
         """The agency's verdict: [] when approved, the fields it asks the citizen for, or a failure."""
-        if not await self._wait(step, lambda: step.id in self._decisions):
-            await self._progress(input, step, StepStatus.skipped, "stopped while the agency reviewed it")
-            raise StepInterrupted(step.id, "stopped while the agency reviewed it", submitted=True)
-        decision = self._decisions.pop(step.id, None)
-        if decision is None:
-            reason = f"no decision from {step.agency} within {step.wait_days:g} days"
-            await self._progress(input, step, StepStatus.failed, reason)
-            raise StepFailed(step.id, reason, submitted=True)
+        while True:
+            self._book.wait(step.id, WaitingFor.agency, due_days=step.wait_days)
+            self._decisions.pop(step.id, None)
+            self._awaiting_decision.add(step.id)
+            self._book.event("step_waiting", step.id, f"submitted to {step.agency}, waiting for its decision")
+            decided = await self._wait(step, lambda: step.id in self._decisions, step.agency, True)
+            self._awaiting_decision.discard(step.id)
+            if decided:
+                break
+            if (
+                await self._hold(step, f"no decision from {step.agency} within {step.wait_days:g} days")
+                == _SKIP
+            ):
+                raise StepSkippedBySupport(step.id, "skipped by support", submitted=True)
+        decision = self._decisions.pop(step.id)
+        self._book.settle(step.id)
+        self._book.steps[step.id].status = StepStatus.running
         if decision.request_input:
-            self._journal.event(
-                "agency_asked", step.id, f"{step.agency} asks for: {', '.join(decision.request_input)}"
-            )
             return decision.request_input
         if not decision.approved:
-            reason = f"rejected by {step.agency}: {decision.reason or 'no reason given'}"
-            await self._progress(input, step, StepStatus.failed, reason)
             # A rejection of a resubmission leaves the earlier rounds at the agency.
-            raise StepFailed(step.id, reason, submitted=rounds > 1)
-        await self._progress(input, step, StepStatus.succeeded, f"approved by {decision.decided_by}")
+            raise StepFailed(
+                step.id,
+                f"rejected by {step.agency}: {decision.reason or 'no reason given'}",
+                submitted=rounds > 1,
+            )
         return []
 
-    async def _wait(self, step: StepDefinition, done: Callable[[], bool]) -> bool:
-        """Wait durably for `done`; False when the case stops meanwhile (a cancel, or a required
-        step failing elsewhere) even if `done` came in the same instant, True when done or when
-        the wait times out."""
+    async def _wait(self, step: StepDefinition, done: Callable[[], bool], whom: str, submitted: bool) -> bool:
+        """Wait durably for `done`: True when it came, False when the wait ran out. A stop of the
+        case (a cancel, a required step failing elsewhere) ends the step."""
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: done() or self._stopped(), timeout=timedelta(days=step.wait_days)
+            )
+        if self._stopped():
+            raise StepInterrupted(step.id, f"stopped while waiting for {whom}", submitted=submitted)
+        return done()
 
-        def stopped() -> bool:
-            return self._cancel is not None or self._stopping
+    # --- compensation -----------------------------------------------------------------------------
 
-        try:
-            await workflow.wait_condition(lambda: done() or stopped(), timeout=timedelta(days=step.wait_days))
-        except TimeoutError:
-            return not stopped()
-        return not stopped()
-
-    async def _progress(
-        self, input: LifeEventInput, step: StepDefinition, status: StepStatus, detail: str
-    ) -> None:
-        """Record a transition decided here (a wait begins or ends) with one read-model write."""
-        entry = self._journal.announce(step.id, status, detail)
-        view = self._journal.steps[step.id]
-        progress = ProgressInput(
-            case_id=input.case_id,
-            step_id=step.id,
-            status=status,
-            error=detail if status is StepStatus.failed else None,
-            waiting_for=view.waiting_for,
-            asked_fields=view.asked_fields,
-            asked_at=workflow.now() if view.waiting_for is WaitingFor.citizen else None,
-            events=[*self._journal.drain(), entry],
-        )
-        await workflow.execute_activity(
-            "record_progress",
-            progress,
-            start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
-            retry_policy=_BOOKKEEPING_RETRY,
-        )
-
-    async def _compensate(self, input: LifeEventInput, done_order: list[StepDefinition]) -> list[str]:
-        """Undo succeeded steps newest first; returns the steps whose undo failed for good."""
-        self._journal.event("compensation_started")
-        failed: list[str] = []
+    async def _compensate(self, input: LifeEventInput, done_order: list[StepDefinition]) -> None:
+        """Undo newest first. An undo that keeps failing holds for support instead of giving up:
+        a record left at an agency is worse than a case that waits."""
+        self._book.event("compensation_started")
         for step in reversed(done_order):
             if step.compensation is None:
                 continue
-            request = CompensationInput(
+            request = AgencyUndo(
                 case_id=input.case_id,
                 citizen_id=input.citizen_id,
                 step_id=step.id,
                 agency=step.agency,
                 action=step.compensation,
-                maximum_attempts=max(step.retry.maximum_attempts or 5, _COMPENSATION_ATTEMPTS_FLOOR),
                 rounds=self._rounds.get(step.id, 1),
-                events=self._journal.drain(),
             )
-            try:
-                await agency_call("compensate_step", request, step, _COMPENSATION_ATTEMPTS_FLOOR)
-            except ActivityError as exc:
-                self._journal.requeue(request.events)
-                failed.append(step.id)
-                self._journal.steps[step.id].error = f"compensation failed: {reason_of(exc)}"
-                self._journal.event("compensation_failed", step.id, reason_of(exc))
-                continue
-            self._journal.finish(step.id, StepStatus.compensated, recorded=True)
-        return failed
+            self._undoing.add(step.id)
+            result = await self._call(input, step, "undo_agency", request, undo=True)
+            self._undoing.discard(step.id)
+            detail = f"{step.agency}.{step.compensation}" if result else "marked undone by support"
+            self._book.move(step.id, StepStatus.compensated, detail)
+
+
+def _refuse(message: str) -> NoReturn:
+    raise ApplicationError(message, type=COMMAND_REFUSED, non_retryable=True)
+
+
+def _describe(view: StepView) -> str:
+    if view.waiting_for is not None and view.status is StepStatus.waiting:
+        return f"waiting for the {view.waiting_for.value}"
+    return view.status.value
+
+
+def _duration(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours >= 1 else f"{delta.total_seconds():.0f} s"

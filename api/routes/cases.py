@@ -7,8 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, JsonValue
 
 from api.deps import CaseReaderDep, CitizenDep, ServicesDep
-from orchestrator.case_store import CaseRecord
-from orchestrator.cases import CaseStatus, CaseView, effective_status
+from orchestrator.cases import CaseView
 
 
 class CaseList(BaseModel):
@@ -26,46 +25,34 @@ class StepAnswer(BaseModel):
     data: dict[str, JsonValue]
 
 
-class CaseAck(BaseModel):
-    case_id: str
-    status: CaseStatus
-
-
 router = APIRouter(prefix="/v1/cases", tags=["citizens"])
-
-
-def _view(record: CaseRecord) -> CaseView:
-    view = CaseView.model_validate(record.model_dump(include=set(CaseView.model_fields)))
-    view.status = effective_status(view.status, view.steps)
-    return view
 
 
 @router.get("", response_model=CaseList)
 async def list_cases(citizen: CitizenDep, services: ServicesDep) -> CaseList:
     """The caller's own cases, newest first; citizens only, since support staff have none."""
-    views = [_view(r) for r in await services.cases.list_for_citizen(citizen.sub)]
+    views = [r.view() for r in await services.cases.list_for_citizen(citizen.sub)]
     return CaseList(data=views, count=len(views))
 
 
 @router.get("/{case_id}", response_model=CaseView)
 async def get_case(case_id: str, principal: CaseReaderDep, services: ServicesDep) -> CaseView:
     """One case: status, each step with its agency, and the timeline."""
-    return _view(await services.commands.visible_case(case_id, principal))
+    return (await services.commands.visible_case(case_id, principal)).view()
 
 
-@router.post("/{case_id}:cancel", status_code=202, response_model=CaseAck)
+@router.post("/{case_id}:cancel", response_model=CaseView)
 async def cancel_case(
     case_id: str, principal: CaseReaderDep, services: ServicesDep, body: CaseCancel | None = None
-) -> CaseAck:
-    """Cancel a running case: steps in flight finish, then everything done is compensated."""
-    record = await services.commands.cancel(case_id, principal, (body or CaseCancel()).reason)
-    return CaseAck(case_id=record.case_id, status=record.status)
+) -> CaseView:
+    """Cancel an open case: steps in flight finish, then everything done is compensated.
+    Answers with the case as the workflow now sees it, or 409 saying why it cannot."""
+    return await services.commands.cancel(case_id, principal, (body or CaseCancel()).reason)
 
 
-@router.post("/{case_id}/steps/{step_id}/input", status_code=202, response_model=CaseAck)
+@router.post("/{case_id}/steps/{step_id}/input", response_model=CaseView)
 async def answer_step(
     case_id: str, step_id: str, body: StepAnswer, citizen: CitizenDep, services: ServicesDep
-) -> CaseAck:
-    """Give the fields a waiting citizen_input step asks for."""
-    record = await services.commands.provide_input(case_id, step_id, citizen, body.data)
-    return CaseAck(case_id=record.case_id, status=record.status)
+) -> CaseView:
+    """Give the fields a step waiting for the citizen asks for."""
+    return await services.commands.provide_input(case_id, step_id, citizen, body.data)

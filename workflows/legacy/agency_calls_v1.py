@@ -12,9 +12,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.contracts import CompensationInput, StepInput, StepResult
+    from orchestrator.contracts import StepResult
     from orchestrator.definition import StepDefinition
     from orchestrator.errors import AGENCY_REJECTED, AGENCY_UNAVAILABLE
+    from workflows.legacy.contracts_v1 import CompensationInput, StepInput
 
 
 # Failures run_step writes into the read model itself before raising them.

@@ -35,20 +35,18 @@ with workflow.unsafe.imports_passed_through():
         WaitingFor,
         effective_status,
     )
-    from orchestrator.contracts import (
+    from orchestrator.contracts import CaseState, LifeEventInput, StepResult
+    from orchestrator.definition import StepDefinition, StepKind
+    from orchestrator.errors import AGENCY_REJECTED
+    from workflows.legacy.contracts_v1 import (
         AnswerInput,
         CancelInput,
-        CaseState,
         CompensationInput,
         DecisionInput,
-        LifeEventInput,
         OutcomeInput,
         ProgressInput,
         StepInput,
-        StepResult,
     )
-    from orchestrator.definition import StepDefinition, StepKind
-    from orchestrator.errors import AGENCY_REJECTED
 
 from workflows.legacy.agency_calls_v1 import (
     RECORDED_BY_ACTIVITY,

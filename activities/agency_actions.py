@@ -1,0 +1,99 @@
+"""The two activities every step runs: do the agency action, or undo it. They talk to agencies
+and return; they never write OneStop's database, so an agency can run them on its own worker.
+
+The idempotency key is derived from case, step and submission round, stable across retries and
+worker restarts, so an agency that already acted on it answers with the same record.
+"""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.agency_client import AgencyPort, AgencyRequest
+from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult
+from orchestrator.errors import (
+    AGENCY_MISCONFIGURED,
+    AGENCY_REJECTED,
+    AGENCY_UNAVAILABLE,
+    DATA_MISSING,
+    AgencyError,
+)
+from orchestrator.vault import CaseDataStore
+
+log = structlog.get_logger(__name__)
+
+
+def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
+    """Stable across retries and worker restarts, so an agency acts once per case, step and
+    submission round (a review resubmitted with a missing document is a new submission)."""
+    return f"{case_id}:{step_id}" + (f":r{round_}" if round_ else "")
+
+
+class AgencyActions:
+    """Given their case-data store and agency adapter by the worker bootstrap: the same class runs
+    against HTTP agencies in production and in-process ones in the benchmark."""
+
+    def __init__(self, vault: CaseDataStore, agencies: AgencyPort) -> None:
+        self._vault = vault
+        self._agencies = agencies
+
+    @activity.defn(name="call_agency")
+    async def call_agency(self, req: AgencyCall) -> StepResult:
+        info = activity.info()
+        structlog.contextvars.bind_contextvars(
+            case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
+        )
+        fields = await self._vault.fields(req.case_id, req.inputs)
+        missing = sorted(set(req.required_inputs) - set(fields))
+        if missing:
+            # Never send an agency a request without the data its contract needs: hold instead.
+            log.warning("step_data_missing", fields=missing)
+            raise ApplicationError(
+                f"data_missing: {', '.join(missing)}", type=DATA_MISSING, non_retryable=True
+            )
+        request = AgencyRequest(
+            case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, fields=fields
+        )
+        try:
+            reply = await self._agencies.call(
+                req.agency, req.action, step_key(req.case_id, req.step_id, req.round), request
+            )
+        except AgencyError as exc:
+            log.warning("agency_call_failed", agency=exc.agency, status=exc.status, code=exc.code)
+            raise _as_application_error(exc) from exc
+        log.info("agency_acted", agency=req.agency, action=req.action)
+        # Only reply keys the definition declares enter the workflow (and its history).
+        output = {k: v for k, v in reply.output.items() if k in req.outputs}
+        return StepResult(reference=reply.reference, output=output)
+
+    @activity.defn(name="undo_agency")
+    async def undo_agency(self, req: AgencyUndo) -> StepResult:
+        info = activity.info()
+        structlog.contextvars.bind_contextvars(
+            case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
+        )
+        try:
+            # Every submission is undone, newest first: a resubmitted review holds one per round.
+            for round_ in reversed(range(req.rounds)):
+                original = step_key(req.case_id, req.step_id, round_)
+                request = AgencyRequest(
+                    case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, compensates=original
+                )
+                reply = await self._agencies.call(req.agency, req.action, f"{original}:compensate", request)
+        except AgencyError as exc:
+            log.warning("agency_undo_failed", agency=exc.agency, status=exc.status, code=exc.code)
+            raise _as_application_error(exc) from exc
+        log.info("agency_undone", agency=req.agency, action=req.action)
+        return StepResult(reference=reply.reference)
+
+
+def _as_application_error(exc: AgencyError) -> ApplicationError:
+    """Only the reason code travels: an agency's text may echo the personal data it was sent."""
+    if exc.retryable:
+        return ApplicationError(exc.code, type=AGENCY_UNAVAILABLE)
+    kind = AGENCY_MISCONFIGURED if exc.code == "unknown_action" else AGENCY_REJECTED
+    return ApplicationError(
+        exc.code, {"agency": exc.agency, "status": exc.status}, type=kind, non_retryable=True
+    )

@@ -1,0 +1,83 @@
+"""What a running case knows about itself: each step's view, the timeline, and a revision that
+moves with every change, so the projector knows when the read model is behind.
+
+Workflow code (deterministic, clock from `workflow.now()`), kept apart from the engine's control
+flow in `life_event.py`. Every change goes through here, which is what makes the workflow the
+one author of case state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from orchestrator.cases import FINAL_STEP_STATUSES, StepStatus, StepView, TimelineEntry, WaitingFor
+    from orchestrator.contracts import Actor
+
+
+class CaseBook:
+    def __init__(self) -> None:
+        self.steps: dict[str, StepView] = {}
+        self.timeline: list[TimelineEntry] = []
+        self.revision = 0
+        self.as_of: datetime | None = None
+
+    def touch(self) -> None:
+        """Something changed: the next projection writes it."""
+        self.revision += 1
+        self.as_of = workflow.now()
+
+    def event(
+        self, event: str, step: str | None = None, detail: str | None = None, *, by: Actor | None = None
+    ) -> None:
+        self.timeline.append(
+            TimelineEntry(
+                at=workflow.now(),
+                event=event,
+                step=step,
+                detail=detail,
+                by=by.subject if by else None,
+                role=by.role if by else None,
+            )
+        )
+        self.touch()
+
+    def move(self, step_id: str, status: StepStatus, detail: str | None = None) -> None:
+        """A step's transition, with its timeline entry; final ones close every wait."""
+        view = self.steps[step_id]
+        view.status = status
+        now = workflow.now()
+        if status is StepStatus.running and view.started_at is None:
+            view.started_at = now
+        if status in FINAL_STEP_STATUSES:
+            view.finished_at = now
+            self.settle(step_id)
+            if status in (StepStatus.failed, StepStatus.skipped):
+                view.error = detail
+        name = "step_started" if status is StepStatus.running else f"step_{status.value}"
+        self.event(name, step_id, detail)
+
+    def wait(self, step_id: str, waiting_for: WaitingFor, *, due_days: float | None = None) -> StepView:
+        view = self.steps[step_id]
+        now = workflow.now()
+        view.status = (
+            StepStatus.waiting if waiting_for is not WaitingFor.support else StepStatus.needs_attention
+        )
+        if view.waiting_for is not waiting_for:
+            view.waiting_since = now
+        view.waiting_for = waiting_for
+        view.due_at = now + timedelta(days=due_days) if due_days is not None else None
+        self.touch()
+        return view
+
+    def settle(self, step_id: str) -> None:
+        """The step waits for nobody any more."""
+        view = self.steps[step_id]
+        view.waiting_for = view.waiting_since = view.due_at = view.next_attempt_at = None
+        view.asked_fields, view.asked_at, view.attention = [], None, None
+        self.touch()
+
+    def step_list(self) -> list[StepView]:
+        return list(self.steps.values())
