@@ -16,6 +16,7 @@ import typer
 from pydantic import ValidationError
 
 from onestop.bench import report, run_bench
+from onestop.resync import resync
 from onestop.stack import running_stack
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.catalog import load_catalog
@@ -26,7 +27,7 @@ from orchestrator.logs import configure_logging
 from orchestrator.settings import Settings
 
 app = typer.Typer(help="OneStop: one report of a life event, every agency acts.", no_args_is_help=True)
-cases_app = typer.Typer(help="Inspect cases.", no_args_is_help=True)
+cases_app = typer.Typer(help="Inspect cases and rebuild them from Temporal.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Validate and draw life-event definitions.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
@@ -167,6 +168,25 @@ def cases_show(
     )
     with _api_client(settings, principal) as client:
         _print_response(client.get(f"/v1/cases/{case_id}"))
+
+
+@cases_app.command("resync")
+def cases_resync(
+    case_ids: Annotated[list[str] | None, typer.Argument(help="case ids to rebuild")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="rebuild every case in the read model")] = False,
+) -> None:
+    """Rebuild cases in the read model from their workflows in Temporal.
+
+    Example: onestop cases resync 6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10
+    """
+    settings = _settings()
+    if not case_ids and not all_:
+        raise typer.BadParameter("name case ids, or pass --all", param_hint="CASE_IDS")
+    outcomes = asyncio.run(resync(settings, case_ids or [], all_))
+    for case_id, outcome in outcomes.items():
+        _out(f"{case_id} {outcome}")
+    if any(o.startswith("failed") or o == "not found" for o in outcomes.values()):
+        raise typer.Exit(1)
 
 
 @catalog_app.command("validate")

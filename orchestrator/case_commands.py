@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.auth import Principal, Role
 from orchestrator.case_store import CaseRecord
-from orchestrator.cases import FINAL_CASE_STATUSES, CaseView, StepStatus, WaitingFor
+from orchestrator.cases import FINAL_CASE_STATUSES, CaseView, StepStatus, WaitingFor, question_id
 from orchestrator.contracts import (
     Actor,
     AnswerInput,
@@ -79,7 +79,7 @@ class CaseCommands:
                 case_id, f"step {step_id} is {view.status.value}, not waiting for the citizen"
             )
         clean = validate_data(definition.data_model(only=view.asked_fields), data)
-        question = view.asked_at.isoformat() if view.asked_at else ""
+        question = question_id(view.asked_at)
         if not await self._vault.answer(case_id, f"{step_id}@{question}", clean):
             raise CaseStateError(case_id, f"step {step_id}'s question was answered already")
         answer = AnswerInput(step_id=step_id, fields=sorted(clean), question=question, by=_actor(principal))

@@ -105,3 +105,9 @@ class CaseView(BaseModel):
     created_at: datetime
     updated_at: datetime
     outputs: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
+
+
+def question_id(asked_at: datetime | None) -> str:
+    """Names one question put to the citizen: when it was put, to the millisecond, because the
+    read model (MongoDB) keeps milliseconds and the answer is matched against the workflow's."""
+    return asked_at.isoformat(timespec="milliseconds") if asked_at else ""

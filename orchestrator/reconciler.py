@@ -60,7 +60,7 @@ class Reconciler:
             except Exception:
                 log.exception("case_repair_failed", case_id=record.case_id)  # the others go on
                 continue
-            if outcome in (Resynced.started, Resynced.closed):
+            if outcome is Resynced.started:
                 repaired.append(record.case_id)
         return repaired
 

@@ -21,3 +21,13 @@ class ReorderedEngine:
             "record_outcome", input.case_id, start_to_close_timeout=timedelta(seconds=5)
         )
         raise AssertionError("unreachable in replay")
+
+
+@workflow.defn(name="LifeEventCase")
+class ReorderedCase:
+    """An engine change that waits on a timer before anything else: not replay-safe."""
+
+    @workflow.run
+    async def run(self, input: LifeEventInput) -> CaseState:
+        await workflow.sleep(timedelta(seconds=1))
+        raise AssertionError("unreachable in replay")

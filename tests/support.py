@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -86,3 +87,27 @@ class CaseWatcher:
 def step(case: dict[str, Any], step_id: str) -> dict[str, Any]:
     found: dict[str, Any] = next(s for s in case["steps"] if s["id"] == step_id)
     return found
+
+
+IMPATIENT_MOVE = """\
+type: impatient_move
+version: 1
+title: A move whose registry gets two tries before support is asked
+inputs:
+  - {name: citizen_name, type: string}
+  - {name: new_address, type: string}
+steps:
+  - id: register_residence
+    agency: residence_registry
+    action: register_address
+    compensation: cancel_address_registration
+    inputs: [citizen_name, new_address]
+    retry: {maximum_attempts: 2, initial_interval_seconds: 0.1}
+"""
+
+
+def add_definition(catalog: Path, name: str, text: str) -> None:
+    """A life event only the tests use, added to the session's catalog (hot-reloaded)."""
+    target = catalog / f"{name}.yaml"
+    if not target.exists():
+        target.write_text(text)

@@ -49,7 +49,7 @@ async def test_birth_registration_with_approved_review(watcher: CaseWatcher, cit
         headers=watcher.auth("citizen", citizen),
     )
     assert citizen_try.status_code == 403
-    assert await _decide(watcher, case_id, "civil_registry", True) == 202
+    assert await _decide(watcher, case_id, "civil_registry", True) == 200
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed", case
     assert {s["id"]: s["status"] for s in case["steps"]} == dict.fromkeys(
@@ -70,7 +70,7 @@ async def test_birth_registration_with_approved_review(watcher: CaseWatcher, cit
 async def test_rejected_review_compensates_the_birth_case(watcher: CaseWatcher, citizen: str) -> None:
     case_id = await watcher.start(citizen, "birth_registration", BIRTH)
     await watcher.wait(citizen, case_id, {"waiting"})
-    assert await _decide(watcher, case_id, "civil_registry", False, "certificate_invalid") == 202
+    assert await _decide(watcher, case_id, "civil_registry", False, "certificate_invalid") == 200
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "compensated", case
     review = step(case, "review_birth_documents")
@@ -117,15 +117,15 @@ async def test_registry_asks_for_a_missing_document_then_approves(watcher: CaseW
     officer = watcher.auth("agency", "registrar-1", agency="civil_registry")
     url = f"/v1/cases/{case_id}/steps/review_birth_documents"
     too_much = await watcher.http.post(
-        f"{url}/decision", json={"request_input": ["bank_account"]}, headers=officer
+        f"{url}/decision", json={"approved": False, "request_input": ["bank_account"]}, headers=officer
     )
     assert too_much.status_code == 422 and too_much.json()["field"] == "request_input"
     asked = await watcher.http.post(
         f"{url}/decision",
-        json={"request_input": ["medical_certificate_number"], "note": "scan unreadable"},
+        json={"approved": False, "request_input": ["medical_certificate_number"], "note": "scan unreadable"},
         headers=officer,
     )
-    assert asked.status_code == 202, asked.text
+    assert asked.status_code == 200, asked.text
     review = await watcher.wait_step(citizen, case_id, "review_birth_documents", "citizen")
     assert review["asked_fields"] == ["medical_certificate_number"]
     early = await watcher.http.post(f"{url}/decision", json={"approved": True}, headers=officer)
@@ -135,9 +135,9 @@ async def test_registry_asks_for_a_missing_document_then_approves(watcher: CaseW
         json={"data": {"medical_certificate_number": "MC-2026-999"}},
         headers=watcher.auth("citizen", citizen),
     )
-    assert answered.status_code == 202, answered.text
+    assert answered.status_code == 200, answered.text
     await watcher.wait_step(citizen, case_id, "review_birth_documents", "agency")
-    assert await _decide(watcher, case_id, "civil_registry", True) == 202
+    assert await _decide(watcher, case_id, "civil_registry", True) == 200
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed", case
     submissions = [

@@ -39,7 +39,9 @@ async def test_orphan_case_is_started_once(
     await vault.put(case_id, citizen, clean)  # ... and the process died before starting the workflow
 
     temporal = await connect_temporal(stack.temporal_address)
-    reconciler = Reconciler(stores, temporal, stack.task_queue)
+    reconciler = Reconciler(
+        stores, temporal, stack.task_queue, CatalogSource(stack.catalog_path).current().directory
+    )
     assert case_id in await reconciler.sweep(timedelta(0))
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed", case
@@ -57,7 +59,8 @@ async def test_orphan_without_personal_data_is_closed_not_run(
     case_id = str(uuid.uuid4())
     await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "hash")
     temporal = await connect_temporal(stack.temporal_address)
-    assert case_id not in await Reconciler(stores, temporal, stack.task_queue).sweep(timedelta(0))
+    directory = CatalogSource(stack.catalog_path).current().directory
+    assert case_id not in await Reconciler(stores, temporal, stack.task_queue, directory).sweep(timedelta(0))
     case = await watcher.case(citizen, case_id)
     assert case["status"] == "failed"
     assert case["timeline"][-1]["detail"] == "intake_incomplete"

@@ -1,9 +1,12 @@
-"""Determinism guard: histories of real runs replay against the current engine.
+"""Determinism guard: histories of real runs replay against the engine code of their type.
 
-`tests/histories/*.json` were recorded from the scenarios below on the real dev server; a change
-to `LifeEventWorkflow` that would break cases already running fails here, in CI, before deploy.
-Refresh them deliberately (after adding a `workflow.patched` branch, say) with
-`ONESTOP_RECORD_HISTORIES=1 .venv/bin/pytest tests/test_replay.py`.
+`tests/histories/*.json` were recorded from the scenarios below on the real dev server: the
+unprefixed ones from the v1 engine (`LifeEventWorkflow`, frozen in `workflows/legacy/`), the
+`case_*` ones from `LifeEventCase`. A change that would break cases already running fails here,
+in CI, before deploy. Recorded histories are never re-recorded or deleted: a deliberate engine
+change adds new ones beside them (after its `workflow.patched` branch) with
+`ONESTOP_RECORD_HISTORIES=1 .venv/bin/pytest tests/test_replay.py`, which writes only files that
+do not exist yet.
 """
 
 from __future__ import annotations
@@ -17,17 +20,22 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from orchestrator.settings import Settings
 from orchestrator.temporal_client import workflow_id
-from tests.engine_variants import ReorderedEngine
-from tests.support import MOVE, CaseWatcher
+from tests.engine_variants import ReorderedCase, ReorderedEngine
+from tests.support import IMPATIENT_MOVE, MOVE, CaseWatcher, add_definition
 from tests.test_life_events_e2e import BIRTH
-from workflows.life_event import LifeEventWorkflow
+from workflows.legacy.life_event_v1 import LifeEventWorkflow
+from workflows.life_event import LifeEventCase
 
 HISTORIES = Path(__file__).parent / "histories"
 
 
 def _replayer(*workflows: type) -> Replayer:
-    return Replayer(workflows=list(workflows) or [LifeEventWorkflow], data_converter=pydantic_data_converter)
+    return Replayer(
+        workflows=list(workflows) or [LifeEventWorkflow, LifeEventCase],
+        data_converter=pydantic_data_converter,
+    )
 
 
 def _load(path: Path) -> WorkflowHistory:
@@ -46,43 +54,51 @@ async def test_recorded_history_replays(path: Path) -> None:
 
 def test_histories_are_recorded() -> None:
     """Without recorded histories the guard above would pass by checking nothing."""
-    assert {p.stem for p in _recorded()} >= {
-        "completed",
-        "compensated",
-        "cancelled",
-        "citizen_input",
-        "review",
-    }
+    scenarios = {"completed", "compensated", "cancelled", "citizen_input", "review"}
+    assert {p.stem for p in _recorded()} >= scenarios | {f"case_{s}" for s in [*scenarios, "held"]}
 
 
-async def test_non_deterministic_change_fails_replay() -> None:
-    history = _load(HISTORIES / "completed.json")
+@pytest.mark.parametrize(
+    ("variant", "name"), [(ReorderedEngine, "completed"), (ReorderedCase, "case_completed")]
+)
+async def test_non_deterministic_change_fails_replay(variant: type, name: str) -> None:
+    history = _load(HISTORIES / f"{name}.json")
     with pytest.raises(workflow.NondeterminismError):
-        await _replayer(ReorderedEngine).replay_workflow(history)
+        await _replayer(variant).replay_workflow(history)
 
 
-async def _run_scenarios(watcher: CaseWatcher, citizen: str) -> dict[str, str]:
+async def _run_scenarios(watcher: CaseWatcher, citizen: str, catalog: Path) -> dict[str, str]:
     """One case per engine path; returns scenario name -> case id."""
     cases: dict[str, str] = {}
+    add_definition(catalog, "impatient_move", IMPATIENT_MOVE)
+    await watcher.fault(agency="residence_registry", subject=citizen, kind="error", times=2)
+    cases["held"] = await watcher.start(citizen, "impatient_move", {"citizen_name": "A", "new_address": "B"})
+    await watcher.wait(citizen, cases["held"], {"needs_attention"})
+    retried = await watcher.http.post(
+        f"/v1/support/cases/{cases['held']}/steps/register_residence:retry",
+        json={"reason": "agency_recovered"},
+        headers=watcher.auth("support", "agent-1"),
+    )
+    assert retried.status_code == 200, retried.text
     cases["completed"] = await watcher.start(citizen, "moving_house", MOVE)
     await watcher.wait(citizen, cases["completed"])
     await watcher.fault(agency="tax_office", subject=citizen, kind="reject", times=1)
     cases["compensated"] = await watcher.start(citizen, "moving_house", MOVE)
     await watcher.wait(citizen, cases["compensated"])
     cases["cancelled"] = await watcher.start(citizen, "moving_house", {**MOVE, "school_age_children": 1})
-    await watcher.wait(citizen, cases["cancelled"], {"waiting"})
+    await watcher.wait_step(citizen, cases["cancelled"], "transfer_school", "citizen")
     await watcher.http.post(
         f"/v1/cases/{cases['cancelled']}:cancel", headers=watcher.auth("citizen", citizen)
     )
     cases["citizen_input"] = await watcher.start(citizen, "moving_house", {**MOVE, "school_age_children": 1})
-    await watcher.wait(citizen, cases["citizen_input"], {"waiting"})
+    await watcher.wait_step(citizen, cases["citizen_input"], "transfer_school", "citizen")
     await watcher.http.post(
         f"/v1/cases/{cases['citizen_input']}/steps/transfer_school/input",
         json={"data": {"chosen_school": "Escola A"}},
         headers=watcher.auth("citizen", citizen),
     )
     cases["review"] = await watcher.start(citizen, "birth_registration", BIRTH)
-    await watcher.wait(citizen, cases["review"], {"waiting"})
+    await watcher.wait_step(citizen, cases["review"], "review_birth_documents", "agency")
     await watcher.http.post(
         f"/v1/cases/{cases['review']}/steps/review_birth_documents/decision",
         json={"approved": True},
@@ -93,13 +109,15 @@ async def _run_scenarios(watcher: CaseWatcher, citizen: str) -> dict[str, str]:
     return cases
 
 
-async def test_this_sessions_histories_replay(watcher: CaseWatcher, citizen: str, temporal: Client) -> None:
+async def test_this_sessions_histories_replay(
+    watcher: CaseWatcher, citizen: str, temporal: Client, stack: Settings
+) -> None:
     """Histories made now, by this code, replay: catches non-determinism inside one version."""
-    cases = await _run_scenarios(watcher, citizen)
+    cases = await _run_scenarios(watcher, citizen, stack.catalog_path)
     replayer = _replayer()
     for name, case_id in cases.items():
         history = await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()
         await replayer.replay_workflow(history)
-        if os.environ.get("ONESTOP_RECORD_HISTORIES") == "1":
-            HISTORIES.mkdir(exist_ok=True)
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
+        target = HISTORIES / f"case_{name}.json"
+        if os.environ.get("ONESTOP_RECORD_HISTORIES") == "1" and not target.exists():
+            target.write_text(history.to_json())

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -51,23 +51,23 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=TEST_SERVER, data_converter=pydantic_data_converter
     )
     try:
-        await _register_search_attributes(environment)
+        await register_search_attributes(environment.client)
         yield environment
     finally:
         await environment.shutdown()
 
 
-async def _register_search_attributes(environment: WorkflowEnvironment) -> None:
+async def register_search_attributes(client: Client) -> None:
     register = getattr(search_attributes, "register", None)
     if register is not None:
-        await register(environment.client, "default")
+        await register(client, "default")
         return
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 
     kinds = {k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in search_attributes.KEYWORDS}
     kinds |= {k.name: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME for k in search_attributes.DATETIMES}
-    await environment.client.operator_service.add_search_attributes(
+    await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(namespace="default", search_attributes=kinds)
     )
 

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         StepView,
         WaitingFor,
         effective_status,
+        question_id,
     )
     from orchestrator.contracts import (
         Actor,
@@ -248,8 +249,7 @@ class LifeEventCase:
     @answer.validator
     def _check_answer(self, answer: AnswerInput) -> None:
         view = self._waiting(answer.step_id, WaitingFor.citizen)
-        asked = view.asked_at.isoformat() if view.asked_at else ""
-        if answer.question != asked or answer.step_id in self._answers:
+        if answer.question != question_id(view.asked_at) or answer.step_id in self._answers:
             _refuse(f"step {answer.step_id}'s question was answered already or has changed")
         if sorted(answer.fields) != sorted(view.asked_fields):
             _refuse(f"step {answer.step_id} asks for {', '.join(view.asked_fields)}")
