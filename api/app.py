@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         catalog = CatalogSource(settings.catalog_path)
-        mongo = connect(settings.mongodb_url)
+        mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
 
 from orchestrator.errors import (
     CaseNotFound,
@@ -78,6 +79,16 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=422)
 
 
+async def _handle_database_down(request: Request, exc: Exception) -> JSONResponse:
+    """MongoDB unreachable: a quick 503 to retry (nothing was accepted), never a 500 or a hang."""
+    return JSONResponse(
+        {"detail": "the case database is unavailable: retry (with the same Idempotency-Key)"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(ConnectionFailure, _handle_database_down)
     app.add_exception_handler(OneStopError, _handle)
     app.add_exception_handler(RequestValidationError, _handle_validation)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from onestop.bench import report, run_bench
 from onestop.resync import resync
 from onestop.stack import running_stack
+from orchestrator import search_attributes
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.catalog import load_catalog
 from orchestrator.diagram import mermaid
@@ -25,12 +26,15 @@ from orchestrator.embedded import EmbeddedServers
 from orchestrator.errors import DefinitionError, OneStopError
 from orchestrator.logs import configure_logging
 from orchestrator.settings import Settings
+from orchestrator.temporal_client import connect_temporal
 
 app = typer.Typer(help="OneStop: one report of a life event, every agency acts.", no_args_is_help=True)
 cases_app = typer.Typer(help="Inspect cases and rebuild them from Temporal.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Validate and draw life-event definitions.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
+temporal_app = typer.Typer(help="Prepare a Temporal namespace for OneStop.", no_args_is_help=True)
+app.add_typer(temporal_app, name="temporal")
 
 
 def _settings() -> Settings:
@@ -187,6 +191,26 @@ def cases_resync(
         _out(f"{case_id} {outcome}")
     if any(o.startswith("failed") or o == "not found" for o in outcomes.values()):
         raise typer.Exit(1)
+
+
+@temporal_app.command("setup")
+def temporal_setup() -> None:
+    """Register OneStop's search attributes on the configured namespace (idempotent).
+
+    The embedded dev server registers them at start; run this once on a real cluster, before
+    the first worker: a workflow cannot upsert an attribute the namespace does not know.
+    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 onestop temporal setup
+    """
+    settings = _settings()
+    if not settings.temporal_address:
+        raise typer.BadParameter("set ONESTOP_TEMPORAL_ADDRESS to the cluster to prepare")
+
+    async def setup() -> list[str]:
+        client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+        return await search_attributes.register(client, settings.temporal_namespace)
+
+    added = asyncio.run(setup())
+    _out(f"added: {', '.join(added)}" if added else "nothing to add: every search attribute is registered")
 
 
 @catalog_app.command("validate")

@@ -24,7 +24,7 @@ RESYNC_LIMIT = 100_000
 
 @asynccontextmanager
 async def reconciler(settings: Settings) -> AsyncIterator[tuple[Reconciler, CaseStores]]:
-    mongo = connect(settings.mongodb_url)
+    mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
     try:
         stores = CaseStores.on(mongo[settings.mongodb_database])
         temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)

@@ -77,7 +77,7 @@ async def running_stack(
 ) -> AsyncIterator[None]:
     """`agencies` replaces the HTTP agency adapter (benchmarks use the in-process one)."""
     async with AsyncExitStack() as stack:
-        mongo = connect(settings.mongodb_url)
+        mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
         stack.push_async_callback(mongo.close)
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)

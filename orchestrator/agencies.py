@@ -10,22 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from orchestrator.definition import Ident
 
 
 class ActionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     title: str = ""
     accepts: list[Ident] = Field(default_factory=list)
     returns: list[Ident] = Field(default_factory=list, description="non-personal reply keys steps may keep")
 
 
 class AgencySpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     title: str
     country_model: str = ""
     retry_for_hours: float = Field(
@@ -38,8 +34,6 @@ class AgencySpec(BaseModel):
 
 
 class AgencyDirectory(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     agencies: dict[Ident, AgencySpec]
 
     def action(self, agency: str, action: str) -> ActionSpec | None:
@@ -48,4 +42,4 @@ class AgencyDirectory(BaseModel):
 
 
 def load_directory(path: Path) -> AgencyDirectory:
-    return AgencyDirectory.model_validate(yaml.safe_load(path.read_text()))
+    return AgencyDirectory.model_validate(yaml.safe_load(path.read_text()), extra="forbid")

@@ -14,7 +14,7 @@ import asyncio
 
 import structlog
 from pydantic import BaseModel, Field, JsonValue, model_validator
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -149,7 +149,7 @@ class CaseCommands:
             if isinstance(cause, ApplicationError) and cause.type == COMMAND_REFUSED:
                 raise CaseStateError(record.case_id, cause.message) from None
             raise
-        except TimeoutError:
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise Unavailable(f"the case did not answer the {name} in time: retry") from None
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:

@@ -15,6 +15,13 @@ import cel
 ROOTS = ("data", "steps")
 _DATA_FIELD = re.compile(r"\bdata\.([A-Za-z_][A-Za-z0-9_]*)")
 _STEP_REF = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)")
+# String literals (quoted, raw or triple-quoted) blanked out before looking for macros in the code.
+_STRING = re.compile(r"""[rR]?('''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")""")
+_ORDERED_MACRO = re.compile(r"\.\s*(map|filter)\s*\(")
+ORDER_PROBLEM = (
+    "a condition may not depend on the order of a map (it differs between processes, so a replay could decide "
+    "differently): use all(), exists() or exists_one() instead of map() or filter()"
+)
 
 
 class ConditionError(ValueError):
@@ -32,6 +39,8 @@ def check(expression: str, facts: Mapping[str, object], step_outputs: Mapping[st
     except Exception as exc:  # the binding raises its own error types for syntax errors
         return [f"does not compile: {exc}"]
     problems = [f"unknown name {name!r} (use data.* or steps.*)" for name in _roots(program)]
+    if _order_dependent(expression):
+        problems.append(ORDER_PROBLEM)
     problems += [
         f"data.{f} is not a non-personal input" for f in _DATA_FIELD.findall(expression) if f not in facts
     ]
@@ -53,6 +62,8 @@ def check(expression: str, facts: Mapping[str, object], step_outputs: Mapping[st
 
 
 def evaluate(expression: str, facts: Mapping[str, object], steps: Mapping[str, object]) -> bool:
+    if _order_dependent(expression):  # a definition pinned before the rule existed
+        raise ConditionError(f"{expression!r}: {ORDER_PROBLEM}")
     try:
         result = cel.evaluate(expression, {"data": dict(facts), "steps": dict(steps)})
     except Exception as exc:
@@ -60,6 +71,13 @@ def evaluate(expression: str, facts: Mapping[str, object], steps: Mapping[str, o
     if not isinstance(result, bool):
         raise ConditionError(f"{expression!r} gave {result!r}, not a boolean")
     return result
+
+
+def _order_dependent(expression: str) -> bool:
+    """map() and filter() build lists, whose order over a map's keys is per-process: the only
+    way a CEL condition's result can differ between a run and its replay. all(), exists() and
+    exists_one() give the same boolean in any order."""
+    return _ORDERED_MACRO.search(_STRING.sub("''", expression)) is not None
 
 
 def _roots(program: cel.Program) -> list[str]:

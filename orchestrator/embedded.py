@@ -20,6 +20,8 @@ from pathlib import Path
 
 import structlog
 
+from orchestrator import search_attributes
+
 log = structlog.get_logger(__name__)
 
 STARTUP_SECONDS = 60.0
@@ -87,6 +89,7 @@ class EmbeddedServers:
             "synchronous=normal",
             "--log-level",
             "error",
+            *search_attributes.dev_server_args(),
         ]
         if self.temporal_ui_port is None:
             args.append("--headless")

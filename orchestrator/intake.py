@@ -14,10 +14,16 @@ import uuid
 import structlog
 from pydantic import JsonValue
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from orchestrator import search_attributes
 from orchestrator.agencies import AgencyDirectory
 from orchestrator.case_store import CaseRecord
 from orchestrator.catalog import CatalogSource
@@ -113,6 +119,13 @@ async def start_case(temporal: Client, task_queue: str, case: LifeEventInput) ->
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             static_summary=f"{definition.title} (v{definition.version})",
             static_details=f"{len(definition.steps)} steps: {', '.join(s.id for s in definition.steps)}",
+            # Findable from its first moment; the workflow upserts them as they change.
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search_attributes.LIFE_EVENT, definition.type),
+                    SearchAttributePair(search_attributes.STATUS, "running"),
+                ]
+            ),
         )
     except WorkflowAlreadyStartedError:
         pass  # it ran before and has finished: nothing to start again

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
 
     mongodb_url: str = ""
     mongodb_database: str = "onestop"
+    mongodb_timeout_ms: int = Field(
+        default=2_000,
+        ge=100,
+        le=60_000,
+        description="server selection and connect timeout: how fast an outage is a 503",
+    )
 
     catalog_path: Path = Path(__file__).resolve().parent.parent / "catalog"
 

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import jwt
 
+from orchestrator.settings import Settings
 from tests.conftest import CATALOG
 
 ONESTOP = str(Path(sys.executable).parent / "onestop")
 
 
-def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, home: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {"ONESTOP_HOME": str(home), "ONESTOP_LOG_JSON": "true", "PATH": str(Path(sys.executable).parent)}
+    env |= extra or {}
     return subprocess.run([ONESTOP, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
 
 
@@ -71,3 +73,18 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
     ]
     assert all(r["workflows_per_s"] > 0 for r in summary["results"])
     assert "x bare" in result.stdout
+
+
+def test_temporal_setup_registers_search_attributes_once(stack: Settings, tmp_path: Path) -> None:
+    """On the session's dev server they exist already (registered at start): nothing to add."""
+    result = run(
+        "temporal", "setup", home=tmp_path, extra={"ONESTOP_TEMPORAL_ADDRESS": stack.temporal_address}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nothing to add" in result.stdout
+
+
+def test_temporal_setup_needs_an_address(tmp_path: Path) -> None:
+    result = run("temporal", "setup", home=tmp_path)
+    assert result.returncode == 2
+    assert "ONESTOP_TEMPORAL_ADDRESS" in result.stderr

@@ -346,3 +346,46 @@ def test_output_the_action_does_not_return() -> None:
         path="$.steps[1].outputs[0]",
         at="outputs: [home_address]",
     )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "{'x': 1, 'y': 2, 'z': 3}.map(k, k)[0] == 'x' && data.owns_vehicle",
+        "data.owns_vehicle && [1, 2].filter(x, x > 1).size() > 0",
+    ],
+)
+def test_condition_that_could_depend_on_map_order(condition: str) -> None:
+    """A CEL map iterates in a per-process order: map()/filter() could decide one way on the run
+    and another on its replay (the first was true in 1 of 6 processes)."""
+    text = variant(("when: data.owns_vehicle", f'when: "{condition}"'))
+    assert_rejected(
+        text, message="may not depend on the order of a map", path="$.steps[1].when", at=condition
+    )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["data.owns_vehicle && [1, 2].exists(x, x > 1)", "data.owns_vehicle || 'a.map(b)' == 'c'"],
+)
+def test_order_independent_conditions_are_accepted(condition: str) -> None:
+    text = variant(("when: data.owns_vehicle", f'when: "{condition}"'))
+    assert parse_definition(text, SOURCE, DIRECTORY).steps[1].when == condition
+
+
+def test_a_pinned_order_dependent_condition_fails_its_step_at_run_time() -> None:
+    """A definition pinned before the rule existed: the engine fails that step, never evaluates."""
+    from orchestrator import conditions
+
+    with pytest.raises(conditions.ConditionError, match="order of a map"):
+        conditions.evaluate("{'x': 1}.map(k, k)[0] == 'x'", {}, {})
+
+
+def test_definitions_from_histories_ignore_unknown_keys() -> None:
+    """A case's history holds its definition: one written before a field was removed must still
+    parse on replay, while the same key in a designer's file is reported (above)."""
+    definition = parse_definition(BASE, SOURCE, DIRECTORY)
+    recorded = definition.model_dump(mode="json")
+    recorded["retired_field"] = 1
+    recorded["steps"][0]["old_knob"] = True
+    assert LifeEventDefinition.model_validate(recorded) == definition

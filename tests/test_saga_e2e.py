@@ -3,8 +3,12 @@ leave behind at every agency, checked in the simulators' records."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from temporalio.client import Client
+
+from orchestrator.temporal_client import workflow_id
 from tests.support import MOVE, CaseWatcher, step
 
 COMPENSABLE = {
@@ -71,8 +75,17 @@ async def test_transient_errors_retry_to_one_record(watcher: CaseWatcher, citize
     assert events.count("agency_unavailable") == 1  # once per outage, not once per attempt
 
 
+async def _visible(temporal: Client, query: str, workflow: str) -> bool:
+    """Temporal's visibility finds the workflow (it is eventually consistent: poll briefly)."""
+    for _ in range(50):
+        if workflow in [w.id async for w in temporal.list_workflows(query)]:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
 async def test_a_failed_undo_holds_for_support_then_completes_the_rollback(
-    watcher: CaseWatcher, citizen: str
+    watcher: CaseWatcher, citizen: str, temporal: Client
 ) -> None:
     """An undo the agency refuses holds the case for support instead of leaving a record behind;
     a support retry after the fix undoes it, and the audit trail says who retried."""
@@ -85,6 +98,10 @@ async def test_a_failed_undo_holds_for_support_then_completes_the_rollback(
     national_id = step(case, "update_national_id")
     assert national_id["status"] == "needs_attention" and national_id["waiting_for"] == "support"
     assert "undo" in national_id["attention"]
+    query = (
+        "OneStopStatus = 'needs_attention' AND OneStopAgency = 'national_id' AND OneStopType = 'moving_house'"
+    )
+    assert await _visible(temporal, query, workflow_id(case_id))  # findable in Temporal's UI and CLI
     support = watcher.auth("support", "agent-7")
     body = {"reason": "agency_fixed", "note": "national ID desk reverted their rule"}
     wrong = await watcher.http.post(

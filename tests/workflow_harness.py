@@ -58,18 +58,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 async def register_search_attributes(client: Client) -> None:
-    register = getattr(search_attributes, "register", None)
-    if register is not None:
-        await register(client, "default")
-        return
-    from temporalio.api.enums.v1 import IndexedValueType
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-
-    kinds = {k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in search_attributes.KEYWORDS}
-    kinds |= {k.name: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME for k in search_attributes.DATETIMES}
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(namespace="default", search_attributes=kinds)
-    )
+    await search_attributes.register(client, "default")
 
 
 class FakeAgencies:

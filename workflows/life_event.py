@@ -83,7 +83,6 @@ _PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _MAX_RESUBMISSIONS = 5
 _TEMPORAL = Actor(subject="temporal", role="system")
 _RETRY, _SKIP = "retry", "skip"
-_UNSET = object()
 
 
 @workflow.defn(name="LifeEventCase")
@@ -112,7 +111,10 @@ class LifeEventCase:
         self._rounds: dict[str, int] = {}
         self._projected = 0
         self._final = False
-        self._attributes: dict[str, object] = {}
+        given = workflow.info().typed_search_attributes  # set at the start (intake): not upserted again
+        self._attributes: dict[str, object] = {
+            k.name: given.get(k) for k in (*attrs.KEYWORDS, *attrs.DATETIMES)
+        }
         self._open(input)
 
     @workflow.run
@@ -124,10 +126,8 @@ class LifeEventCase:
         if failure is not None or self._cancel is not None:
             self._status = CaseStatus.compensating
             await self._shielded(self._compensate(input, done_order))
-            if self._cancel is not None and not self._support_compensates:
-                self._status = CaseStatus.cancelled
-            else:
-                self._status = CaseStatus.compensated
+            cancelled = failure is None and not self._support_compensates
+            self._status = CaseStatus.cancelled if cancelled else CaseStatus.compensated
         else:
             # An optional step that failed after reaching its agency is undone on its own.
             leftovers = [s for s in done_order if self._book.steps[s.id].status is StepStatus.failed]
@@ -204,10 +204,10 @@ class LifeEventCase:
         since = held[0].waiting_since if held else None
         updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in keywords.items():
-            if self._attributes.get(key.name, _UNSET) != value:
+            if self._attributes.get(key.name) != value:
                 updates.append(key.value_set(value) if value is not None else key.value_unset())
                 self._attributes[key.name] = value
-        if self._attributes.get(attrs.ATTENTION_SINCE.name, _UNSET) != since:
+        if self._attributes.get(attrs.ATTENTION_SINCE.name) != since:
             attention = attrs.ATTENTION_SINCE
             updates.append(attention.value_set(since) if since is not None else attention.value_unset())
             self._attributes[attention.name] = since
@@ -517,7 +517,8 @@ class LifeEventCase:
                 view.last_error = failure.code
                 if failing_since is None:
                     failing_since = now
-                    self._book.event("agency_unavailable", step.id, f"{step.agency}: {failure.code}")
+                    if failure.kind is FailureKind.unavailable:  # once per outage, not per attempt
+                        self._book.event("agency_unavailable", step.id, f"{step.agency}: {failure.code}")
                 out_of_budget = now - failing_since >= budget or tries >= (
                     step.retry.maximum_attempts or tries + 1
                 )
@@ -606,8 +607,10 @@ class LifeEventCase:
             self._decisions.pop(step.id, None)
             self._awaiting_decision.add(step.id)
             self._book.event("step_waiting", step.id, f"submitted to {step.agency}, waiting for its decision")
-            decided = await self._wait(step, lambda: step.id in self._decisions, step.agency, True)
-            self._awaiting_decision.discard(step.id)
+            try:
+                decided = await self._wait(step, lambda: step.id in self._decisions, step.agency, True)
+            finally:
+                self._awaiting_decision.discard(step.id)  # a stop or a deadline ends the wait too
             if decided:
                 break
             if (
