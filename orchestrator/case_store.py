@@ -44,6 +44,7 @@ class CaseRecord(CaseView):
     notes: list[TimelineEntry] = Field(default_factory=list, description="entries the API wrote")
     revision: int = 0
     revision_at: datetime | None = Field(default=None, description="workflow time of the projection")
+    revision_key: str = Field(default="", description="orders projections: workflow time, then revision")
 
     def view(self) -> CaseView:
         """The public view: workflow timeline and notes merged in time order."""
@@ -140,22 +141,20 @@ class CaseStore:
     async def project(self, state: CaseState) -> bool:
         """Write the workflow's state, unless a newer one is stored already: a retried or late
         write (a worker that lost its lease, a run replaced by a reset) cannot move a case back.
-        Ordered by (workflow time, revision); equal ones are rewritten, so a resync is idempotent."""
-        at = state.as_of
-        newer_or_same = [
-            {"revision_at": None},
-            {"revision_at": {"$lt": at}},
-            {"revision_at": at, "revision": {"$lte": state.revision}},
-        ]
+        Ordered by one sortable key, (workflow time, revision), compared in a single condition
+        beside `_id` (an `$or` there cost the MongoDB-wire server 30 ms of CPU per case); equal
+        keys are rewritten, so a resync is idempotent."""
+        key = projection_key(state)
         result = await self._projections.update_one(
-            {"_id": state.case_id, "$or": newer_or_same},
+            {"_id": state.case_id, "revision_key": {"$lte": key}},
             {
                 "$set": {
                     "status": state.status.value,
                     "steps": [s.model_dump(mode="python", exclude_defaults=True) for s in state.steps],
                     "timeline": _dump(state.timeline),
                     "revision": state.revision,
-                    "revision_at": at,
+                    "revision_at": state.as_of,
+                    "revision_key": key,
                     "started": True,
                     "updated_at": now(),
                 }
@@ -174,6 +173,13 @@ class CaseStore:
 
 
 _FINAL = [s.value for s in FINAL_CASE_STATUSES]
+
+
+def projection_key(state: CaseState) -> str:
+    """Sorts as (workflow time, revision): a reset's new run continues at a later workflow time
+    with a lower revision, and must win over the run it replaced."""
+    at = state.as_of.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f") if state.as_of else ""
+    return f"{at}:{state.revision:010d}"
 
 
 def _dump(events: list[TimelineEntry]) -> list[Document]:

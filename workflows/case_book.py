@@ -23,11 +23,25 @@ class CaseBook:
         self.timeline: list[TimelineEntry] = []
         self.revision = 0
         self.as_of: datetime | None = None
+        self.urgent = False
+        self._routine = False
 
     def touch(self) -> None:
-        """Something changed: the next projection writes it."""
+        """Something changed: the next projection writes it. Anything but a routine change is
+        urgent: the projector writes it at once rather than with the rest of its wave."""
         self.revision += 1
         self.as_of = workflow.now()
+        if not self._routine:
+            self.urgent = True
+
+    def succeed(self, step_id: str, detail: str | None, *, wave_running: bool) -> None:
+        """A step succeeded. While others of its wave still run this is routine: the read model
+        learns it with the wave's last step (a fan-out costs one write, not one per step)."""
+        self._routine = wave_running
+        try:
+            self.move(step_id, StepStatus.succeeded, detail)
+        finally:
+            self._routine = False
 
     def event(
         self, event: str, step: str | None = None, detail: str | None = None, *, by: Actor | None = None

@@ -109,6 +109,7 @@ class LifeEventCase:
         self._undoing: set[str] = set()
         self._blocked: list[str] = []
         self._rounds: dict[str, int] = {}
+        self._running: dict[str, asyncio.Task[StepResult | None]] = {}
         self._projected = 0
         self._final = False
         given = workflow.info().typed_search_attributes  # set at the start (intake): not upserted again
@@ -176,8 +177,9 @@ class LifeEventCase:
         """Write the state whenever it changed, once per wake-up: parallel steps that finish
         together cost one write, and the last write is the outcome."""
         while True:
-            await workflow.wait_condition(lambda: self._book.revision > self._projected)
+            await workflow.wait_condition(self._projection_due)
             revision = self._book.revision
+            self._book.urgent = False
             state = self.state()
             self._upsert_attributes(state)
             await workflow.execute_local_activity(
@@ -189,6 +191,14 @@ class LifeEventCase:
             self._projected = revision
             if self._final and self._projected == self._book.revision:
                 return
+
+    def _projection_due(self) -> bool:
+        book = self._book
+        return book.revision > self._projected and (book.urgent or self._final or not self._calling())
+
+    def _calling(self) -> bool:
+        """Some step is at its agency now (not waiting on anyone): its answer is due shortly."""
+        return any(self._book.steps[s].status is StepStatus.running for s in self._running)
 
     def _upsert_attributes(self, state: CaseState) -> None:
         """Keep the case findable in Temporal's visibility; only changed values are sent."""
@@ -352,7 +362,7 @@ class LifeEventCase:
     async def _execute(self, input: LifeEventInput, done_order: list[StepDefinition]) -> StepEnded | None:
         """Run the graph until every step is final, a required step fails, or a cancel arrives."""
         pending = list(input.definition.steps)
-        running: dict[str, asyncio.Task[StepResult | None]] = {}
+        running = self._running
         failure: StepEnded | None = None
         while True:
             if not self._stopped():
@@ -383,7 +393,7 @@ class LifeEventCase:
                     continue
                 if result is not None:
                     self._outputs[step_id] = result
-                self._book.move(step_id, StepStatus.succeeded, self._book.steps[step_id].reference)
+                self._book.succeed(step_id, self._book.steps[step_id].reference, wave_running=self._calling())
                 done_order.append(step)
         reason = f"case stopped: {failure.step_id} failed" if failure else "case stopped"
         for step in pending:
