@@ -75,7 +75,8 @@ def parse_definition(text: str, source: str, directory: AgencyDirectory) -> Life
         raise DefinitionError(source, [f"{where}: not valid YAML: {exc}"]) from None
     lines = _LineIndex(node)
     try:
-        definition = LifeEventDefinition.model_validate(raw)
+        # Strict here only: the models themselves tolerate unknown keys for the sake of replay.
+        definition = LifeEventDefinition.model_validate(raw, extra="forbid")
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -1,7 +1,12 @@
 """The declarative life-event definition: what designers write, validated once at load.
 
-The workflow only ever receives a `LifeEventDefinition` that passed `catalog.validate_definition`,
+The workflow only ever receives a `LifeEventDefinition` that passed `catalog.parse_definition`,
 pinned into its input, so editing a YAML file changes new cases only.
+
+Pinned into its input means recorded in every workflow history. The models therefore ignore keys
+they do not know: a field removed later must not make an old history fail to decode on replay.
+A designer's misspelt key is still an error, because the catalog parses designers' files with
+`model_validate(..., extra="forbid")`, which applies to every nested model.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ DataModel = type[BaseModel]
 class InputField(BaseModel):
     """One field the citizen gives. `personal` fields never enter a Temporal history."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     name: Ident
     type: FieldType
@@ -67,7 +72,7 @@ class RetrySpec(BaseModel):
     is down for every life event. `maximum_attempts` caps the attempts as well, where a designer
     knows more tries are pointless."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     maximum_attempts: int | None = Field(default=None, ge=1, le=10_000)
     initial_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
@@ -85,7 +90,7 @@ class OnExhausted(StrEnum):
 class StepDefinition(BaseModel):
     """One agency action in a life event; the README's designer guide explains each field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     id: Ident
     title: str = ""
@@ -115,7 +120,7 @@ class StepDefinition(BaseModel):
 
 
 class LifeEventDefinition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     type: Ident
     version: int = Field(ge=1)

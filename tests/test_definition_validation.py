@@ -236,6 +236,45 @@ def test_unknown_top_level_key() -> None:
     assert_rejected(text, message="Extra inputs are not permitted", path="$.colour", at="colour: blue")
 
 
+@pytest.mark.parametrize(
+    ("edit", "path", "at"),
+    [
+        (
+            ("    agency: national_id\n", "    agnecy: x\n    agency: national_id\n"),
+            "$.steps[1].agnecy",
+            "agnecy",
+        ),
+        (
+            ("    depends_on: [first]\n", "    depends_on: [first]\n    retry: {max_tries: 3}\n"),
+            "$.steps[1].retry.max_tries",
+            "max_tries",
+        ),
+        (("default: false}", "default: false, hint: none}"), "$.inputs[3].hint", "hint: none"),
+    ],
+    ids=["step", "retry", "input"],
+)
+def test_unknown_nested_key(edit: tuple[str, str], path: str, at: str) -> None:
+    """The models ignore unknown keys (for replay); a designer's file is parsed strictly all the way
+    down, or a misspelt `retry:` setting would silently fall back to the default."""
+    text = variant(edit)
+    assert_rejected(text, message="Extra inputs are not permitted", path=path, at=at)
+
+
+def test_unknown_key_in_agency_directory(tmp_path: Path) -> None:
+    """A misspelt `retry_for_hours` would silently give an agency the default retry budget."""
+    file = tmp_path / "agencies.yaml"
+    file.write_text(
+        "agencies:\n  registry:\n    title: Registry\n    retry_for_hour: 2\n"
+        "    actions:\n      register: {accepts: [name], return: [reference]}\n"
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_directory(file)
+    assert sorted(err["loc"] for err in caught.value.errors() if err["type"] == "extra_forbidden") == [
+        ("agencies", "registry", "actions", "register", "return"),
+        ("agencies", "registry", "retry_for_hour"),
+    ]
+
+
 def test_bad_step_kind() -> None:
     """The workflow only knows three kinds of step; any other would never run."""
     text = variant(("    agency: national_id\n", "    kind: telepathy\n    agency: national_id\n"))
