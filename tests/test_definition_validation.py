@@ -172,6 +172,18 @@ def test_condition_on_non_ancestor_step() -> None:
     )
 
 
+def test_condition_that_depends_on_map_order() -> None:
+    """CEL iterates a map in an order picked per process: replay on another worker could decide
+    otherwise. tests/test_conditions.py covers each rule; here, that it reaches the designer."""
+    text = variant(("when: data.owns_vehicle", "when: data.filter(k, data[k]).size() > 0"))
+    assert_rejected(
+        text,
+        message="uses filter(): conditions may not depend on the order of a map: use all()/exists()",
+        path="$.steps[1].when",
+        at="when:",
+    )
+
+
 def test_condition_that_is_not_boolean() -> None:
     """A condition decides whether a step runs, so it must give true or false."""
     text = variant(("when: data.owns_vehicle", "when: 1 + 2"))
