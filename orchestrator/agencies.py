@@ -3,6 +3,9 @@
 Designers may only name agencies and actions listed here; the catalog validator checks it.
 Each action lists the case fields the agency's data contract accepts, so a step cannot send
 an agency more than it is entitled to (data minimisation).
+
+As for definitions, the models ignore unknown keys (a value read back from a history or a store
+must survive a removed field) and `load_directory` parses the designers' file strictly.
 """
 
 from __future__ import annotations
@@ -10,18 +13,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.definition import Ident
 
 
 class ActionSpec(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     title: str = ""
     accepts: list[Ident] = Field(default_factory=list)
     returns: list[Ident] = Field(default_factory=list, description="non-personal reply keys steps may keep")
 
 
 class AgencySpec(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     title: str
     country_model: str = ""
     retry_for_hours: float = Field(
@@ -34,6 +41,8 @@ class AgencySpec(BaseModel):
 
 
 class AgencyDirectory(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     agencies: dict[Ident, AgencySpec]
 
     def action(self, agency: str, action: str) -> ActionSpec | None:
@@ -42,4 +51,5 @@ class AgencyDirectory(BaseModel):
 
 
 def load_directory(path: Path) -> AgencyDirectory:
+    """The directory in `path`; an unknown (say misspelt) key is an error, not silently dropped."""
     return AgencyDirectory.model_validate(yaml.safe_load(path.read_text()), extra="forbid")

@@ -75,8 +75,7 @@ def parse_definition(text: str, source: str, directory: AgencyDirectory) -> Life
         raise DefinitionError(source, [f"{where}: not valid YAML: {exc}"]) from None
     lines = _LineIndex(node)
     try:
-        # Strict here, where a designer's file is read: a misspelt key is a problem to report.
-        # Lenient everywhere else, so a field removed later cannot break an old history.
+        # Strict here only: the models themselves tolerate unknown keys for the sake of replay.
         definition = LifeEventDefinition.model_validate(raw, extra="forbid")
     except ValidationError as exc:
         problems = []

@@ -1,8 +1,10 @@
 """Step conditions (`when:`) in CEL, the Common Expression Language.
 
-CEL is side-effect free, terminates, and evaluates the same way on every replay, which is why
-the workflow may evaluate it directly. A condition sees `data` (the case's non-personal facts)
-and `steps` (each earlier step's `status` and `output`), nothing else.
+CEL is side-effect free and terminates, which is why the workflow may evaluate it directly. It
+evaluates the same way on every replay only if it never depends on the order of a map, which the
+library picks per process: `condition_order` rejects such a condition, at load and again at run
+time. A condition sees `data` (the case's non-personal facts) and `steps` (each earlier step's
+`status` and `output`), nothing else.
 """
 
 from __future__ import annotations
@@ -12,16 +14,12 @@ from collections.abc import Mapping
 
 import cel
 
+from orchestrator import condition_order
+
 ROOTS = ("data", "steps")
-_DATA_FIELD = re.compile(r"\bdata\.([A-Za-z_][A-Za-z0-9_]*)")
-_STEP_REF = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)")
-# String literals (quoted, raw or triple-quoted) blanked out before looking for macros in the code.
-_STRING = re.compile(r"""[rR]?('''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")""")
-_ORDERED_MACRO = re.compile(r"\.\s*(map|filter)\s*\(")
-ORDER_PROBLEM = (
-    "a condition may not depend on the order of a map (it differs between processes, so a replay could decide "
-    "differently): use all(), exists() or exists_one() instead of map() or filter()"
-)
+# A name followed by `(` is a method (`data.exists(...)`), not a field or a step.
+_DATA_FIELD = re.compile(r"\bdata\.([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")
+_STEP_REF = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")
 
 
 class ConditionError(ValueError):
@@ -30,7 +28,7 @@ class ConditionError(ValueError):
 
 
 def check(expression: str, facts: Mapping[str, object], step_outputs: Mapping[str, list[str]]) -> list[str]:
-    """Problems with a condition: syntax, unknown roots, fields or steps, non-boolean result.
+    """Problems with a condition: syntax, map order, unknown roots, fields or steps, non-boolean result.
 
     `step_outputs` maps each step the condition may see to the reply keys it keeps.
     """
@@ -38,9 +36,9 @@ def check(expression: str, facts: Mapping[str, object], step_outputs: Mapping[st
         program = cel.compile(expression)
     except Exception as exc:  # the binding raises its own error types for syntax errors
         return [f"does not compile: {exc}"]
-    problems = [f"unknown name {name!r} (use data.* or steps.*)" for name in _roots(program)]
-    if _order_dependent(expression):
-        problems.append(ORDER_PROBLEM)
+    # Static problems first: a sample evaluation could pass or fail by the order of a map.
+    problems = condition_order.problems(expression)
+    problems += [f"unknown name {name!r} (use data.* or steps.*)" for name in _roots(program)]
     problems += [
         f"data.{f} is not a non-personal input" for f in _DATA_FIELD.findall(expression) if f not in facts
     ]
@@ -62,8 +60,12 @@ def check(expression: str, facts: Mapping[str, object], step_outputs: Mapping[st
 
 
 def evaluate(expression: str, facts: Mapping[str, object], steps: Mapping[str, object]) -> bool:
-    if _order_dependent(expression):  # a definition pinned before the rule existed
-        raise ConditionError(f"{expression!r}: {ORDER_PROBLEM}")
+    """The condition's value, or a ConditionError. A condition that could depend on map order is
+    refused here too, not only at load: a definition pinned before the rule existed, or read back
+    from a history, never passed it."""
+    order = condition_order.problems(expression)
+    if order:
+        raise ConditionError("; ".join(order))
     try:
         result = cel.evaluate(expression, {"data": dict(facts), "steps": dict(steps)})
     except Exception as exc:
@@ -71,13 +73,6 @@ def evaluate(expression: str, facts: Mapping[str, object], steps: Mapping[str, o
     if not isinstance(result, bool):
         raise ConditionError(f"{expression!r} gave {result!r}, not a boolean")
     return result
-
-
-def _order_dependent(expression: str) -> bool:
-    """map() and filter() build lists, whose order over a map's keys is per-process: the only
-    way a CEL condition's result can differ between a run and its replay. all(), exists() and
-    exists_one() give the same boolean in any order."""
-    return _ORDERED_MACRO.search(_STRING.sub("''", expression)) is not None
 
 
 def _roots(program: cel.Program) -> list[str]:

@@ -1,11 +1,12 @@
 """The declarative life-event definition: what designers write, validated once at load.
 
-The models ignore unknown keys, because a definition travels in every case's Temporal history
-and a field removed later must not break replaying an old one; the catalog loader validates a
-designer's file with `extra="forbid"`, so a misspelt key is still reported there.
-
-The workflow only ever receives a `LifeEventDefinition` that passed `catalog.validate_definition`,
+The workflow only ever receives a `LifeEventDefinition` that passed `catalog.parse_definition`,
 pinned into its input, so editing a YAML file changes new cases only.
+
+Pinned into its input means recorded in every workflow history. The models therefore ignore keys
+they do not know: a field removed later must not make an old history fail to decode on replay.
+A designer's misspelt key is still an error, because the catalog parses designers' files with
+`model_validate(..., extra="forbid")`, which applies to every nested model.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ DataModel = type[BaseModel]
 class InputField(BaseModel):
     """One field the citizen gives. `personal` fields never enter a Temporal history."""
 
+    model_config = ConfigDict(extra="ignore")
+
     name: Ident
     type: FieldType
     title: str = ""
@@ -69,6 +72,8 @@ class RetrySpec(BaseModel):
     is down for every life event. `maximum_attempts` caps the attempts as well, where a designer
     knows more tries are pointless."""
 
+    model_config = ConfigDict(extra="ignore")
+
     maximum_attempts: int | None = Field(default=None, ge=1, le=10_000)
     initial_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
     backoff: float = Field(default=2.0, ge=1.0, le=10.0)
@@ -84,6 +89,8 @@ class OnExhausted(StrEnum):
 
 class StepDefinition(BaseModel):
     """One agency action in a life event; the README's designer guide explains each field."""
+
+    model_config = ConfigDict(extra="ignore")
 
     id: Ident
     title: str = ""
@@ -113,6 +120,8 @@ class StepDefinition(BaseModel):
 
 
 class LifeEventDefinition(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     type: Ident
     version: int = Field(ge=1)
     title: str = Field(min_length=1)

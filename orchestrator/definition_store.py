@@ -36,5 +36,6 @@ class DefinitionStore:
             doc = await self._definitions.find_one({"_id": digest})
             if doc is None:
                 raise CaseNotFound(f"definition {digest}")
+            # Tolerant (the model's default): a pinned definition may hold a field since removed.
             self._known[digest] = LifeEventDefinition.model_validate(doc["definition"])
         return self._known[digest]

@@ -86,6 +86,13 @@ async def test_validate_reports_every_problem(http: httpx.AsyncClient, auth: Tok
     assert body["valid"] is False
     assert any("unknown agency 'tax_offfice'" in p for p in body["problems"])
     assert any("unknown step 'x'" in p for p in body["problems"])
+    # The models ignore unknown keys for replay's sake; a designer's body is still parsed strictly.
+    misspelt = PARTNERSHIP.replace("    depends_on: [register_partnership]\n", "    retry: {max_tries: 3}\n")
+    line = misspelt.splitlines().index("    retry: {max_tries: 3}") + 1
+    report = await http.post("/v1/catalog:validate", content=misspelt, headers=headers)
+    assert report.json()["problems"] == [
+        f"definition:{line}: $.steps[1].retry.max_tries: Extra inputs are not permitted"
+    ]
     good = await http.post("/v1/catalog:validate", content=PARTNERSHIP, headers=headers)
     assert good.json()["valid"] is True and "register_partnership --> joint_tax" in good.json()["mermaid"]
     citizen = await http.post("/v1/catalog:validate", content=PARTNERSHIP, headers=auth("citizen"))

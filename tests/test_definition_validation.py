@@ -172,6 +172,18 @@ def test_condition_on_non_ancestor_step() -> None:
     )
 
 
+def test_condition_that_depends_on_map_order() -> None:
+    """CEL iterates a map in an order picked per process: replay on another worker could decide
+    otherwise. tests/test_conditions.py covers each rule; here, that it reaches the designer."""
+    text = variant(("when: data.owns_vehicle", "when: data.filter(k, data[k]).size() > 0"))
+    assert_rejected(
+        text,
+        message="uses filter(): conditions may not depend on the order of a map: use all()/exists()",
+        path="$.steps[1].when",
+        at="when:",
+    )
+
+
 def test_condition_that_is_not_boolean() -> None:
     """A condition decides whether a step runs, so it must give true or false."""
     text = variant(("when: data.owns_vehicle", "when: 1 + 2"))
@@ -234,6 +246,45 @@ def test_unknown_top_level_key() -> None:
     """A misspelt key (say `step:`) must not be ignored silently."""
     text = variant(("title: Example\n", "title: Example\ncolour: blue\n"))
     assert_rejected(text, message="Extra inputs are not permitted", path="$.colour", at="colour: blue")
+
+
+@pytest.mark.parametrize(
+    ("edit", "path", "at"),
+    [
+        (
+            ("    agency: national_id\n", "    agnecy: x\n    agency: national_id\n"),
+            "$.steps[1].agnecy",
+            "agnecy",
+        ),
+        (
+            ("    depends_on: [first]\n", "    depends_on: [first]\n    retry: {max_tries: 3}\n"),
+            "$.steps[1].retry.max_tries",
+            "max_tries",
+        ),
+        (("default: false}", "default: false, hint: none}"), "$.inputs[3].hint", "hint: none"),
+    ],
+    ids=["step", "retry", "input"],
+)
+def test_unknown_nested_key(edit: tuple[str, str], path: str, at: str) -> None:
+    """The models ignore unknown keys (for replay); a designer's file is parsed strictly all the way
+    down, or a misspelt `retry:` setting would silently fall back to the default."""
+    text = variant(edit)
+    assert_rejected(text, message="Extra inputs are not permitted", path=path, at=at)
+
+
+def test_unknown_key_in_agency_directory(tmp_path: Path) -> None:
+    """A misspelt `retry_for_hours` would silently give an agency the default retry budget."""
+    file = tmp_path / "agencies.yaml"
+    file.write_text(
+        "agencies:\n  registry:\n    title: Registry\n    retry_for_hour: 2\n"
+        "    actions:\n      register: {accepts: [name], return: [reference]}\n"
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_directory(file)
+    assert sorted(err["loc"] for err in caught.value.errors() if err["type"] == "extra_forbidden") == [
+        ("agencies", "registry", "actions", "register", "return"),
+        ("agencies", "registry", "retry_for_hour"),
+    ]
 
 
 def test_bad_step_kind() -> None:

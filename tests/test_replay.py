@@ -11,15 +11,21 @@ do not exist yet.
 
 from __future__ import annotations
 
+import base64
+import copy
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from orchestrator.definition import LifeEventDefinition
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import workflow_id
 from tests.engine_variants import ReorderedCase, ReorderedEngine
@@ -65,6 +71,44 @@ async def test_non_deterministic_change_fails_replay(variant: type, name: str) -
     history = _load(HISTORIES / f"{name}.json")
     with pytest.raises(workflow.NondeterminismError):
         await _replayer(variant).replay_workflow(history)
+
+
+def _with_removed_fields(definition: dict[str, Any]) -> dict[str, Any]:
+    """A recorded definition as a later release sees it: carrying fields it no longer has, at
+    every level (definition, input, step, retry)."""
+    old = copy.deepcopy(definition)
+    old["sla_days"] = 30
+    old["inputs"][0]["hint"] = "as on your passport"
+    old["steps"][0]["escalate_to"] = "supervisor"
+    old["steps"][0]["retry"]["jitter"] = 0.1
+    return old
+
+
+def _recorded_input(history: dict[str, Any]) -> dict[str, Any]:
+    """The workflow input (JSON) in a recorded history's first event: where the definition lives."""
+    [payload] = history["events"][0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"]
+    recorded: dict[str, Any] = json.loads(base64.b64decode(payload["data"]))
+    return recorded
+
+
+async def test_history_with_removed_definition_fields_replays() -> None:
+    """Definitions travel inside workflow inputs, so removing a model field must not stop old
+    histories from replaying: the models ignore keys they do not know (the catalog stays strict)."""
+    history = json.loads((HISTORIES / "completed.json").read_text())
+    [payload] = history["events"][0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"]
+    recorded = _recorded_input(history)
+    recorded["definition"] = _with_removed_fields(recorded["definition"])
+    payload["data"] = base64.b64encode(json.dumps(recorded).encode()).decode()
+    await _replayer().replay_workflow(WorkflowHistory.from_json("completed-removed-fields", history))
+
+
+def test_pinned_definition_with_removed_fields_keeps_its_digest() -> None:
+    """The definition store reads pinned definitions back tolerantly too, as the same definition."""
+    recorded = _recorded_input(json.loads((HISTORIES / "completed.json").read_text()))["definition"]
+    pinned = LifeEventDefinition.model_validate(recorded)
+    assert LifeEventDefinition.model_validate(_with_removed_fields(recorded)).digest == pinned.digest
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        LifeEventDefinition.model_validate(_with_removed_fields(recorded), extra="forbid")
 
 
 async def _run_scenarios(watcher: CaseWatcher, citizen: str, catalog: Path) -> dict[str, str]:

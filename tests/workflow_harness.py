@@ -136,8 +136,12 @@ def definition(*steps: StepDefinition) -> LifeEventDefinition:
 
 
 def step(step_id: str, **fields: object) -> StepDefinition:
-    """A step with throwaway agency/action names: the workflow validates none of them."""
-    return StepDefinition.model_validate({"id": step_id, "agency": "agency", "action": "act", **fields})
+    """A step with throwaway agency/action names: the workflow validates none of them. Parsed
+    strictly, as the catalog parses a designer's file, so a misspelt field fails the test instead
+    of being ignored."""
+    return StepDefinition.model_validate(
+        {"id": step_id, "agency": "agency", "action": "act", **fields}, extra="forbid"
+    )
 
 
 def register_then_review(**review: object) -> LifeEventDefinition:
