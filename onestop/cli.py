@@ -221,16 +221,11 @@ def main() -> None:
     except ValidationError as exc:
         sys.stderr.write(f"error: {exc}\n")
         code = 2
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            code = exc.exit_code
-        elif isinstance(exc, click.exceptions.Abort):
-            code = 130
-        else:
-            raise
+    except typer.TyperException as exc:  # usage errors; typer vendors click, so click's own never match
+        sys.stderr.write(f"error: {exc.format_message()}\n")
+        code = exc.exit_code
+    except typer.Abort:
+        code = 130
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -12,10 +12,18 @@ import jwt
 from tests.conftest import CATALOG
 
 ONESTOP = str(Path(sys.executable).parent / "onestop")
+# The checkout under test comes first: the venv's editable install may point at another one.
+ROOT = str(Path(__file__).resolve().parent.parent)
 
 
-def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {"ONESTOP_HOME": str(home), "ONESTOP_LOG_JSON": "true", "PATH": str(Path(sys.executable).parent)}
+def run(*args: str, home: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        "ONESTOP_HOME": str(home),
+        "ONESTOP_LOG_JSON": "true",
+        "PATH": str(Path(sys.executable).parent),
+        "PYTHONPATH": ROOT,
+    }
+    env |= extra or {}
     return subprocess.run([ONESTOP, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
 
 
@@ -31,6 +39,16 @@ def test_token_rejects_agency_claim_on_citizen(tmp_path: Path) -> None:
     result = run("token", "--role", "citizen", "--sub", "c", "--agency", "tax_office", home=tmp_path)
     assert result.returncode == 2
     assert "agency claim" in result.stderr
+
+
+def test_usage_errors_are_told_without_a_traceback(tmp_path: Path) -> None:
+    missing = run("token", "--sub", "c", home=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: Missing option '--role'.")
+    bad_json = run("trigger", "moving_house", "--citizen", "c", "--data", "{", home=tmp_path)
+    assert bad_json.returncode == 2
+    assert bad_json.stderr.startswith("error: Invalid value for --data: not JSON")
+    assert "Traceback" not in missing.stderr + bad_json.stderr
 
 
 def test_catalog_validate_passes_on_shipped_catalog(tmp_path: Path) -> None:
