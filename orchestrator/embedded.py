@@ -20,6 +20,8 @@ from pathlib import Path
 
 import structlog
 
+from orchestrator.search_attributes import dev_server_args
+
 log = structlog.get_logger(__name__)
 
 STARTUP_SECONDS = 60.0
@@ -87,6 +89,7 @@ class EmbeddedServers:
             "synchronous=normal",
             "--log-level",
             "error",
+            *dev_server_args(),
         ]
         if self.temporal_ui_port is None:
             args.append("--headless")
