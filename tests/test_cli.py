@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jwt
 
+from orchestrator.settings import Settings
 from tests.conftest import CATALOG
 
 ONESTOP = str(Path(sys.executable).parent / "onestop")
@@ -89,3 +90,31 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
     ]
     assert all(r["workflows_per_s"] > 0 for r in summary["results"])
     assert "x bare" in result.stdout
+
+
+def test_temporal_setup_registers_once(tmp_path: Path, stack: Settings, fresh_namespace: str) -> None:
+    where = {
+        "ONESTOP_TEMPORAL_ADDRESS": stack.temporal_address,
+        "ONESTOP_TEMPORAL_NAMESPACE": fresh_namespace,
+    }
+    first = run("temporal", "setup", home=tmp_path, extra=where)
+    assert first.returncode == 0, first.stderr
+    assert f"added OneStopStatus=Keyword in namespace {fresh_namespace}" in first.stdout
+    assert "added OneStopAttentionSince=Datetime" in first.stdout
+    second = run("temporal", "setup", home=tmp_path, extra=where)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("nothing to add")
+
+
+def test_temporal_setup_reports_an_unknown_namespace(tmp_path: Path, stack: Settings) -> None:
+    where = {"ONESTOP_TEMPORAL_ADDRESS": stack.temporal_address, "ONESTOP_TEMPORAL_NAMESPACE": "nowhere"}
+    result = run("temporal", "setup", home=tmp_path, extra=where)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: Temporal at") and "NOT_FOUND" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_temporal_setup_needs_an_address(tmp_path: Path) -> None:
+    result = run("temporal", "setup", home=tmp_path)
+    assert result.returncode == 2
+    assert "ONESTOP_TEMPORAL_ADDRESS" in result.stderr
