@@ -14,26 +14,27 @@ from typing import Annotated
 import httpx
 import typer
 from pydantic import ValidationError
+from temporalio.service import RPCError
 
 from onestop.bench import report, run_bench
 from onestop.resync import resync
 from onestop.stack import running_stack
-from orchestrator import search_attributes
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.catalog import load_catalog
 from orchestrator.diagram import mermaid
 from orchestrator.embedded import EmbeddedServers
-from orchestrator.errors import DefinitionError, OneStopError
+from orchestrator.errors import DefinitionError, OneStopError, Unavailable
 from orchestrator.logs import configure_logging
+from orchestrator.search_attributes import REQUIRED, register, type_name
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
 
 app = typer.Typer(help="OneStop: one report of a life event, every agency acts.", no_args_is_help=True)
 cases_app = typer.Typer(help="Inspect cases and rebuild them from Temporal.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Validate and draw life-event definitions.", no_args_is_help=True)
+temporal_app = typer.Typer(help="Prepare a Temporal cluster for OneStop.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
-temporal_app = typer.Typer(help="Prepare a Temporal namespace for OneStop.", no_args_is_help=True)
 app.add_typer(temporal_app, name="temporal")
 
 
@@ -193,26 +194,6 @@ def cases_resync(
         raise typer.Exit(1)
 
 
-@temporal_app.command("setup")
-def temporal_setup() -> None:
-    """Register OneStop's search attributes on the configured namespace (idempotent).
-
-    The embedded dev server registers them at start; run this once on a real cluster, before
-    the first worker: a workflow cannot upsert an attribute the namespace does not know.
-    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 onestop temporal setup
-    """
-    settings = _settings()
-    if not settings.temporal_address:
-        raise typer.BadParameter("set ONESTOP_TEMPORAL_ADDRESS to the cluster to prepare")
-
-    async def setup() -> list[str]:
-        client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
-        return await search_attributes.register(client, settings.temporal_namespace)
-
-    added = asyncio.run(setup())
-    _out(f"added: {', '.join(added)}" if added else "nothing to add: every search attribute is registered")
-
-
 @catalog_app.command("validate")
 def catalog_validate(path: Annotated[Path | None, typer.Argument(help="catalog folder")] = None) -> None:
     """Validate every definition; list every problem and exit 1 if there is any."""
@@ -235,6 +216,37 @@ def catalog_diagram(
     """Print a life event as a Mermaid flowchart."""
     settings = _settings()
     _out(mermaid(load_catalog(path or settings.catalog_path).get(type_)))
+
+
+@temporal_app.command("setup")
+def temporal_setup() -> None:
+    """Register OneStop's search attributes in ONESTOP_TEMPORAL_NAMESPACE; safe to rerun.
+
+    Run it once on a cluster before the first worker: a workflow cannot upsert an attribute the
+    namespace does not know. The embedded dev server registers them itself at start.
+    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 onestop temporal setup
+    """
+    settings = _settings()
+    if not settings.temporal_address:  # never guess: a local server is not the cluster meant
+        raise typer.BadParameter("set ONESTOP_TEMPORAL_ADDRESS to the cluster to prepare")
+    address, namespace = settings.temporal_address, settings.temporal_namespace
+    try:
+        added = asyncio.run(_register_search_attributes(address, namespace))
+    except RPCError as exc:  # e.g. no such namespace, or not allowed to change it
+        sys.stderr.write(f"error: Temporal at {address} refused ({exc.status.name}): {exc.message}\n")
+        raise typer.Exit(1) from None
+    for name in added:
+        _out(f"added {name}={type_name(REQUIRED[name])} in namespace {namespace}")
+    if not added:
+        _out(f"nothing to add: all {len(REQUIRED)} search attributes are in namespace {namespace}")
+
+
+async def _register_search_attributes(address: str, namespace: str) -> list[str]:
+    try:
+        client = await connect_temporal(address, namespace)
+    except RuntimeError as exc:  # the SDK's "Failed client connect", with the cause inside
+        raise Unavailable(f"cannot reach Temporal at {address}: {exc}") from None
+    return await register(client, namespace)
 
 
 @app.command()
@@ -265,16 +277,11 @@ def main() -> None:
     except ValidationError as exc:
         sys.stderr.write(f"error: {exc}\n")
         code = 2
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            code = exc.exit_code
-        elif isinstance(exc, click.exceptions.Abort):
-            code = 130
-        else:
-            raise
+    except typer.TyperException as exc:  # usage errors; typer vendors click, so click's own never match
+        sys.stderr.write(f"error: {exc.format_message()}\n")
+        code = exc.exit_code
+    except typer.Abort:
+        code = 130
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

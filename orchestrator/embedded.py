@@ -20,7 +20,7 @@ from pathlib import Path
 
 import structlog
 
-from orchestrator import search_attributes
+from orchestrator.search_attributes import dev_server_args
 
 log = structlog.get_logger(__name__)
 
@@ -89,7 +89,7 @@ class EmbeddedServers:
             "synchronous=normal",
             "--log-level",
             "error",
-            *search_attributes.dev_server_args(),
+            *dev_server_args(),
         ]
         if self.temporal_ui_port is None:
             args.append("--headless")

@@ -10,6 +10,7 @@ OneStopError
 ├── Unauthenticated      no token, or a token that does not verify
 ├── Forbidden            a valid token whose role may not do this
 ├── Unavailable          Temporal did not answer: retry (with the same Idempotency-Key)
+├── SearchAttributeConflict  a OneStop search attribute is registered with another type
 └── AgencyError          an agency answered with an error (.agency, .status, .code, .retryable)
 """
 
@@ -68,6 +69,16 @@ class Forbidden(OneStopError):
 
 class Unavailable(OneStopError):
     pass
+
+
+class SearchAttributeConflict(OneStopError):
+    """Only an operator can fix this (the server keeps an attribute's first type), so setup
+    stops and names each conflict instead of registering around it."""
+
+    def __init__(self, namespace: str, conflicts: list[str]) -> None:
+        self.namespace = namespace
+        self.conflicts = conflicts
+        super().__init__(f"namespace {namespace}: " + "; ".join(conflicts))
 
 
 # Failure types an agency activity raises; the workflow reads them to tell a refusal (nothing

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 
 from onestop.stack import running_stack
@@ -90,6 +92,17 @@ async def stack(servers: EmbeddedServers, settings: Settings) -> AsyncIterator[S
 @pytest.fixture(scope="session")
 async def temporal(stack: Settings) -> Client:
     return await connect_temporal(stack.temporal_address)
+
+
+@pytest.fixture
+async def fresh_namespace(temporal: Client) -> str:
+    """A namespace of its own on the session's server, with no custom search attributes yet
+    (the server's start-up flags register them in `default` only)."""
+    name = f"onestop-test-{uuid.uuid4().hex[:8]}"
+    await temporal.workflow_service.register_namespace(
+        RegisterNamespaceRequest(namespace=name, workflow_execution_retention_period=Duration(seconds=86400))
+    )
+    return name
 
 
 @pytest.fixture

@@ -13,10 +13,17 @@ from orchestrator.settings import Settings
 from tests.conftest import CATALOG
 
 ONESTOP = str(Path(sys.executable).parent / "onestop")
+# The checkout under test comes first: the venv's editable install may point at another one.
+ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 def run(*args: str, home: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"ONESTOP_HOME": str(home), "ONESTOP_LOG_JSON": "true", "PATH": str(Path(sys.executable).parent)}
+    env = {
+        "ONESTOP_HOME": str(home),
+        "ONESTOP_LOG_JSON": "true",
+        "PATH": str(Path(sys.executable).parent),
+        "PYTHONPATH": ROOT,
+    }
     env |= extra or {}
     return subprocess.run([ONESTOP, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
 
@@ -33,6 +40,16 @@ def test_token_rejects_agency_claim_on_citizen(tmp_path: Path) -> None:
     result = run("token", "--role", "citizen", "--sub", "c", "--agency", "tax_office", home=tmp_path)
     assert result.returncode == 2
     assert "agency claim" in result.stderr
+
+
+def test_usage_errors_are_told_without_a_traceback(tmp_path: Path) -> None:
+    missing = run("token", "--sub", "c", home=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: Missing option '--role'.")
+    bad_json = run("trigger", "moving_house", "--citizen", "c", "--data", "{", home=tmp_path)
+    assert bad_json.returncode == 2
+    assert bad_json.stderr.startswith("error: Invalid value for --data: not JSON")
+    assert "Traceback" not in missing.stderr + bad_json.stderr
 
 
 def test_catalog_validate_passes_on_shipped_catalog(tmp_path: Path) -> None:
@@ -75,13 +92,26 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
     assert "x bare" in result.stdout
 
 
-def test_temporal_setup_registers_search_attributes_once(stack: Settings, tmp_path: Path) -> None:
-    """On the session's dev server they exist already (registered at start): nothing to add."""
-    result = run(
-        "temporal", "setup", home=tmp_path, extra={"ONESTOP_TEMPORAL_ADDRESS": stack.temporal_address}
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "nothing to add" in result.stdout
+def test_temporal_setup_registers_once(tmp_path: Path, stack: Settings, fresh_namespace: str) -> None:
+    where = {
+        "ONESTOP_TEMPORAL_ADDRESS": stack.temporal_address,
+        "ONESTOP_TEMPORAL_NAMESPACE": fresh_namespace,
+    }
+    first = run("temporal", "setup", home=tmp_path, extra=where)
+    assert first.returncode == 0, first.stderr
+    assert f"added OneStopStatus=Keyword in namespace {fresh_namespace}" in first.stdout
+    assert "added OneStopAttentionSince=Datetime" in first.stdout
+    second = run("temporal", "setup", home=tmp_path, extra=where)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("nothing to add")
+
+
+def test_temporal_setup_reports_an_unknown_namespace(tmp_path: Path, stack: Settings) -> None:
+    where = {"ONESTOP_TEMPORAL_ADDRESS": stack.temporal_address, "ONESTOP_TEMPORAL_NAMESPACE": "nowhere"}
+    result = run("temporal", "setup", home=tmp_path, extra=where)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: Temporal at") and "NOT_FOUND" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_temporal_setup_needs_an_address(tmp_path: Path) -> None:

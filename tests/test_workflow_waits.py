@@ -45,6 +45,11 @@ def _held(fakes: FakeAgencies, step_id: str) -> bool:
     return any(view(p, step_id).status is StepStatus.needs_attention for p in fakes.projections)
 
 
+def _in_time_order(state: CaseState) -> bool:
+    times = [e.at for e in state.timeline]
+    return times == sorted(times)
+
+
 async def test_agency_decision_within_wait_completes_the_case(env: WorkflowEnvironment) -> None:
     """A review may take days: the case sits in `waiting` until the agency decides."""
     fakes = FakeAgencies()
@@ -82,8 +87,7 @@ async def test_agency_decision_within_wait_completes_the_case(env: WorkflowEnvir
     assert fakes.outcome is not None and fakes.outcome.status is CaseStatus.completed
     succeeded = [e for e in result.timeline if e.event == "step_succeeded" and e.step == "review"]
     assert len(succeeded) == 1, f"review's success is in the timeline {len(succeeded)} times"
-    times = [e.at for e in result.timeline]
-    assert times == sorted(times), "timeline out of time order"
+    assert _in_time_order(result), "timeline out of time order"
 
 
 async def test_no_agency_decision_holds_until_support_compensates(env: WorkflowEnvironment) -> None:
@@ -99,10 +103,14 @@ async def test_no_agency_decision_holds_until_support_compensates(env: WorkflowE
         assert held.status is CaseStatus.needs_attention
         assert review.status is StepStatus.needs_attention and review.waiting_for is WaitingFor.support
         assert review.attention == "no decision from agency within 10 days"
-        with pytest.raises(WorkflowUpdateFailedError):  # required, and not skippable
+        await until(lambda: _held(fakes, "review"))  # the read model shows the hold too
+        assert fakes.projections[-1].status is CaseStatus.needs_attention
+        assert fakes.compensations == [], "a deadline alone undid something"
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(
                 LifeEventCase.skip_step, SupportInput(step_id="review", reason="late", by=SUPPORT)
             )
+        assert "required" in str(refused.value.cause)
         await handle.execute_update(
             LifeEventCase.compensate, SupportInput(reason="agency_silent", by=SUPPORT)
         )
@@ -115,7 +123,10 @@ async def test_no_agency_decision_holds_until_support_compensates(env: WorkflowE
     assert view(result, "review").status is StepStatus.compensated
     assert view(result, "register").status is StepStatus.compensated
     assert during.status is CaseStatus.compensating
-    assert any(e.event == "compensation_requested" and e.by == "support-1" for e in result.timeline)
+    requested = [(e.detail, e.by, e.role) for e in result.timeline if e.event == "compensation_requested"]
+    assert requested == [("agency_silent", "support-1", "support")]
+    assert fakes.outcome is not None and fakes.outcome.status is CaseStatus.compensated
+    assert _in_time_order(result)
 
 
 async def test_rejected_review_compensates_the_case(env: WorkflowEnvironment) -> None:
@@ -136,6 +147,8 @@ async def test_rejected_review_compensates_the_case(env: WorkflowEnvironment) ->
     assert review.error is not None and "documents_missing" in review.error
     assert fakes.compensated_ids == ["register"]
     assert view(result, "register").status is StepStatus.compensated
+    assert result.timeline[-1].at - result.timeline[0].at < timedelta(days=1), "waited out the deadline"
+    assert not any(p.status is CaseStatus.needs_attention for p in fakes.projections)
 
 
 async def test_citizen_input_answered_runs_the_step(env: WorkflowEnvironment) -> None:
@@ -185,8 +198,9 @@ async def test_citizen_input_answered_runs_the_step(env: WorkflowEnvironment) ->
 
 
 async def test_citizen_input_unanswered_holds_and_support_asks_again(env: WorkflowEnvironment) -> None:
-    """No answer within wait_days holds the step (its agency never called); support's retry puts
-    the question again, and the answer to the new question runs the step."""
+    """No answer within wait_days holds the step (its agency never called); an answer to the
+    question that ran out no longer counts, and support's retry puts the question again, whose
+    answer runs the step."""
     fakes = FakeAgencies()
     event = definition(
         step("register", compensation="unregister"),
@@ -201,21 +215,105 @@ async def test_citizen_input_unanswered_holds_and_support_asks_again(env: Workfl
     )
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
+        first = question_id(view(await handle.query(LifeEventCase.state), "new_home").asked_at)
+        late = AnswerInput(step_id="new_home", fields=["new_address"], question=first, by=CITIZEN)
         await env.sleep(timedelta(days=6))
         await until(lambda: _held(fakes, "new_home"))
         held = await handle.query(LifeEventCase.state)
+        assert held.status is CaseStatus.needs_attention
         assert view(held, "new_home").attention == "no answer from the citizen within 5 days"
         assert fakes.step_ids == ["register"]
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(LifeEventCase.answer, late)
+        assert "not waiting for the citizen" in str(refused.value.cause)
         await handle.execute_update(
             LifeEventCase.retry_step, SupportInput(step_id="new_home", reason="citizen_called", by=SUPPORT)
         )
         await until(lambda: view(fakes.projections[-1], "new_home").waiting_for is WaitingFor.citizen)
+        with pytest.raises(WorkflowUpdateFailedError):  # the answer to the question that ran out
+            await handle.execute_update(LifeEventCase.answer, late)
         await _answer(handle, "new_home", ["new_address"])
         result = await handle.result()
 
     assert result.status is CaseStatus.completed
     assert fakes.step_ids == ["register", "new_home"]
     assert fakes.compensations == []
+    retry = next(e for e in result.timeline if e.event == "support_retry")
+    assert (retry.step, retry.detail) == ("new_home", "citizen_called")
+    assert (retry.by, retry.role) == ("support-1", "support")
+    assert [e.event for e in result.timeline].count("citizen_answered") == 1
+    assert _in_time_order(result)
+
+
+async def test_review_deadline_held_then_support_retry_waits_again(env: WorkflowEnvironment) -> None:
+    """Support's retry of an undecided review does not submit it again: the step waits for the
+    agency once more, with a fresh deadline, and a verdict then completes the case. A verdict
+    for a held review is refused: nobody is waiting for it."""
+    fakes = FakeAgencies()
+    event = register_then_review(wait_days=3)
+    event.steps.append(step("after", depends_on=["review"]))
+    fakes.down.add("after")  # keeps the case open after the verdict, so its answer can be read
+    approve = DecisionInput(step_id="review", approved=True, by=AGENCY)
+    async with case(env, fakes, event) as handle:
+        await timer_started(handle)
+        await env.sleep(timedelta(days=4))
+        await until(lambda: _held(fakes, "review"))
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(LifeEventCase.decide, approve)
+        assert "needs_attention" in str(refused.value.cause)
+        await handle.execute_update(
+            LifeEventCase.retry_step, SupportInput(step_id="review", reason="agency_chased", by=SUPPORT)
+        )
+        await until(lambda: view(fakes.projections[-1], "review").waiting_for is WaitingFor.agency)
+        again = view(fakes.projections[-1], "review")  # as the read model sees it
+        assert again.due_at is not None and again.waiting_since is not None and again.started_at
+        assert again.due_at - again.waiting_since == timedelta(days=3)
+        assert again.waiting_since - again.started_at >= timedelta(days=3)
+        await handle.execute_update(LifeEventCase.decide, approve)
+        fakes.down.clear()
+        result = await handle.result()
+
+    assert result.status is CaseStatus.completed
+    assert fakes.step_ids == ["register", "review", "after"]
+    assert view(result, "review").status is StepStatus.succeeded
+    assert fakes.compensations == []
+
+
+async def test_a_held_skippable_question_skipped_by_support_lets_the_case_go_on(
+    env: WorkflowEnvironment,
+) -> None:
+    """A required step whose definition allows it may be skipped on hold: it ends `skipped`, its
+    agency is never called, and the steps after it run as if it had succeeded."""
+    fakes = FakeAgencies()
+    event = definition(
+        step("register", compensation="unregister"),
+        step(
+            "school",
+            kind=StepKind.citizen_input,
+            asks=["school"],
+            depends_on=["register"],
+            wait_days=5,
+            skippable=True,
+        ),
+        step("after", depends_on=["school"]),
+    )
+    async with case(env, fakes, event) as handle:
+        await timer_started(handle)
+        await env.sleep(timedelta(days=6))
+        await until(lambda: _held(fakes, "school"))
+        await handle.execute_update(
+            LifeEventCase.skip_step, SupportInput(step_id="school", reason="no_school_age", by=SUPPORT)
+        )
+        result = await handle.result()
+
+    assert result.status is CaseStatus.completed
+    school = view(result, "school")
+    assert school.status is StepStatus.skipped and school.error == "skipped by support"
+    assert view(result, "after").status is StepStatus.succeeded
+    assert fakes.step_ids == ["register", "after"]
+    assert fakes.compensations == []
+    skip = next(e for e in result.timeline if e.event == "support_skip")
+    assert (skip.step, skip.by, skip.role) == ("school", "support-1", "support")
 
 
 async def test_cancel_while_waiting_undoes_in_reverse_order(env: WorkflowEnvironment) -> None:
@@ -238,8 +336,9 @@ async def test_cancel_while_waiting_undoes_in_reverse_order(env: WorkflowEnviron
         await timer_started(handle)
         await env.sleep(timedelta(days=1))
         await handle.execute_update(LifeEventCase.cancel, CancelInput(reason="moved_abroad", by=CITIZEN))
-        with pytest.raises(WorkflowUpdateFailedError):
+        with pytest.raises(WorkflowUpdateFailedError) as twice:
             await handle.execute_update(LifeEventCase.cancel, CancelInput(by=CITIZEN))
+        assert "already being undone" in str(twice.value.cause)
         during = await state_while_compensating(handle, fakes)
         result = await handle.result()
 
@@ -254,6 +353,8 @@ async def test_cancel_while_waiting_undoes_in_reverse_order(env: WorkflowEnviron
     assert [(e.detail, e.by, e.role) for e in cancels] == [("moved_abroad", "citizen-1", "citizen")]
     assert view(during, "c").status is StepStatus.skipped
     assert during.status is CaseStatus.compensating
+    assert fakes.outcome is not None and fakes.outcome.status is CaseStatus.cancelled
+    assert _in_time_order(result)
 
 
 async def test_optional_step_failure_does_not_stop_the_case(env: WorkflowEnvironment) -> None:
