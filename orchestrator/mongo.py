@@ -18,7 +18,8 @@ def connect(url: str, timeout_ms: int = 2_000) -> AsyncMongoClient[Document]:
         url,
         tz_aware=True,
         journal=True,
-        serverSelectionTimeoutMS=timeout_ms,
+        # PyMongo checks the selection deadline every half second: leave it room within the budget.
+        serverSelectionTimeoutMS=max(timeout_ms - 500, 100),
         connectTimeoutMS=timeout_ms,
         socketTimeoutMS=timeout_ms * 10,
     )

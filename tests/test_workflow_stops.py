@@ -381,12 +381,6 @@ async def test_state_while_compensating_helper_still_works(env: WorkflowEnvironm
 # Engine behaviour that looks wrong; strict, so a fix shows up as XPASS and the marker goes.
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="engine: _hold raises StepInterrupted(submitted=True) even for a question not yet sent "
-    "to the agency (workflows/life_event.py, _hold), so a never-submitted step is 'undone'",
-)
 async def test_a_cancelled_question_held_for_support_is_not_undone(env: WorkflowEnvironment) -> None:
     """A citizen_input step held because nobody answered never reached its agency: a cancel
     then undoes the earlier steps only, as it does for a question still waiting."""
@@ -414,12 +408,6 @@ async def test_a_cancelled_question_held_for_support_is_not_undone(env: Workflow
     assert view(result, "home").status is StepStatus.skipped
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="engine: a cancel during the undo of a failed optional step on a completing case is "
-    "accepted (validator _check_cancel) and recorded, yet the case ends completed",
-)
 async def test_a_cancel_the_case_accepts_is_honoured(env: WorkflowEnvironment) -> None:
     """While a completing case undoes a failed optional step (held: the agency refuses), a cancel
     must be refused or honoured, never recorded and then ignored."""

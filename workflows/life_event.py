@@ -110,6 +110,7 @@ class LifeEventCase:
         self._blocked: list[str] = []
         self._rounds: dict[str, int] = {}
         self._running: dict[str, asyncio.Task[StepResult | None]] = {}
+        self._graph_done = False
         self._projected = 0
         self._final = False
         given = workflow.info().typed_search_attributes  # set at the start (intake): not upserted again
@@ -124,6 +125,7 @@ class LifeEventCase:
         projector = asyncio.ensure_future(self._project())
         done_order: list[StepDefinition] = []
         failure = await self._execute(input, done_order)
+        self._graph_done = True  # from here a cancel could change nothing: it is refused
         if failure is not None or self._cancel is not None:
             self._status = CaseStatus.compensating
             await self._shielded(self._compensate(input, done_order))
@@ -138,7 +140,7 @@ class LifeEventCase:
         self._book.event(f"case_{self._status.value}", detail=f"{definition.type} v{definition.version}")
         self._final = True
         await self._shielded(projector)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._shielded(workflow.wait_condition(workflow.all_handlers_finished))
         return self.state()
 
     def _open(self, input: LifeEventInput) -> None:
@@ -167,6 +169,8 @@ class LifeEventCase:
                 self._temporal_cancel()
 
     def _temporal_cancel(self) -> None:
+        """Temporal's own cancel cannot be refused: recorded, and honoured until every step
+        has ended (after that the undo under way, or the outcome, stands)."""
         if self._cancel is None and not self._final:
             self._cancel = CancelInput(reason="temporal_cancel", by=_TEMPORAL)
             self._book.event("cancel_requested", detail="temporal_cancel", by=_TEMPORAL)
@@ -249,6 +253,8 @@ class LifeEventCase:
         self._require_open()
         if self._cancel is not None or self._stopping:
             _refuse("the case is already being undone")
+        if self._graph_done:
+            _refuse("every step has ended: the case is finishing")
 
     @workflow.update
     def answer(self, answer: AnswerInput) -> CaseState:
@@ -550,7 +556,9 @@ class LifeEventCase:
                     if failure.kind is FailureKind.unavailable
                     else f"{what}{failure.code}: needs a fix before a retry"
                 )
-                if await self._hold(step, reason, undo=undo) == _SKIP:
+                # An outage may hide an action the agency took; a fault no retry cures reached nobody.
+                reached = submitted or failure.kind is FailureKind.unavailable
+                if await self._hold(step, reason, submitted=reached, undo=undo) == _SKIP:
                     return None
                 failing_since, delay, tries = None, step.retry.initial_interval_seconds, 0
                 continue
@@ -579,7 +587,7 @@ class LifeEventCase:
         view.status = StepStatus.running
         self._book.touch()
 
-    async def _hold(self, step: StepDefinition, reason: str, *, undo: bool = False) -> str:
+    async def _hold(self, step: StepDefinition, reason: str, *, submitted: bool, undo: bool = False) -> str:
         """Hold the step for support; returns their choice (retry or skip). A stop of the case
         ends a hold too, except an undo's: nothing may stop an undo half-way."""
         view = self._book.wait(step.id, WaitingFor.support)
@@ -591,7 +599,7 @@ class LifeEventCase:
         self._book.settle(step.id)
         view.status = StepStatus.running
         if choice is None:
-            raise StepInterrupted(step.id, "stopped while held for support", submitted=True)
+            raise StepInterrupted(step.id, "stopped while held for support", submitted=submitted)
         return choice
 
     async def _wait_for_citizen(
@@ -607,7 +615,8 @@ class LifeEventCase:
                 self._book.settle(step.id)
                 view.status = StepStatus.running
                 return
-            if await self._hold(step, f"no answer from the citizen within {step.wait_days:g} days") == _SKIP:
+            reason = f"no answer from the citizen within {step.wait_days:g} days"
+            if await self._hold(step, reason, submitted=submitted) == _SKIP:
                 raise StepSkippedBySupport(step.id, "skipped by support", submitted=submitted)
 
     async def _wait_for_agency(self, step: StepDefinition, rounds: int) -> list[str]:
@@ -624,7 +633,9 @@ class LifeEventCase:
             if decided:
                 break
             if (
-                await self._hold(step, f"no decision from {step.agency} within {step.wait_days:g} days")
+                await self._hold(
+                    step, f"no decision from {step.agency} within {step.wait_days:g} days", submitted=True
+                )
                 == _SKIP
             ):
                 raise StepSkippedBySupport(step.id, "skipped by support", submitted=True)
