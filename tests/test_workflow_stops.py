@@ -30,6 +30,7 @@ from tests.workflow_harness import (
     Handle,
     case,
     definition,
+    register_then_question,
     register_then_review,
     state_while_compensating,
     step,
@@ -378,24 +379,14 @@ async def test_state_while_compensating_helper_still_works(env: WorkflowEnvironm
     assert result.status is CaseStatus.compensated
 
 
-# Engine behaviour that looks wrong; strict, so a fix shows up as XPASS and the marker goes.
+# Engine faults a review found, fixed: each test keeps its fix in place.
 
 
 async def test_a_cancelled_question_held_for_support_is_not_undone(env: WorkflowEnvironment) -> None:
     """A citizen_input step held because nobody answered never reached its agency: a cancel
     then undoes the earlier steps only, as it does for a question still waiting."""
     fakes = FakeAgencies()
-    event = definition(
-        step("register", compensation="unregister"),
-        step(
-            "home",
-            kind=StepKind.citizen_input,
-            asks=["new_address"],
-            depends_on=["register"],
-            wait_days=5,
-            compensation="forget",
-        ),
-    )
+    event = register_then_question("home")
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         await env.sleep(timedelta(days=6))

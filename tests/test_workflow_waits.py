@@ -22,6 +22,7 @@ from tests.workflow_harness import (
     Handle,
     case,
     definition,
+    register_then_question,
     register_then_review,
     state_while_compensating,
     step,
@@ -202,17 +203,7 @@ async def test_citizen_input_unanswered_holds_and_support_asks_again(env: Workfl
     question that ran out no longer counts, and support's retry puts the question again, whose
     answer runs the step."""
     fakes = FakeAgencies()
-    event = definition(
-        step("register", compensation="unregister"),
-        step(
-            "new_home",
-            kind=StepKind.citizen_input,
-            asks=["new_address"],
-            depends_on=["register"],
-            wait_days=5,
-            compensation="forget",
-        ),
-    )
+    event = register_then_question("new_home")
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         first = question_id(view(await handle.query(LifeEventCase.state), "new_home").asked_at)

@@ -153,6 +153,21 @@ def register_then_review(**review: object) -> LifeEventDefinition:
     )
 
 
+def register_then_question(question: str) -> LifeEventDefinition:
+    """A registration, then a question to the citizen with 5 days to answer."""
+    return definition(
+        step("register", compensation="unregister"),
+        step(
+            question,
+            kind=StepKind.citizen_input,
+            asks=["new_address"],
+            depends_on=["register"],
+            wait_days=5,
+            compensation="forget",
+        ),
+    )
+
+
 def view(state: CaseState, step_id: str) -> StepView:
     return next(s for s in state.steps if s.id == step_id)
 
