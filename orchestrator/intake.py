@@ -28,7 +28,7 @@ from orchestrator.agencies import AgencyDirectory
 from orchestrator.case_store import CaseRecord
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import AgencyTerms, LifeEventInput
-from orchestrator.definition import validate_data
+from orchestrator.definition import LifeEventDefinition, validate_data
 from orchestrator.errors import IdempotencyConflict, Unavailable
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
@@ -62,7 +62,7 @@ class CaseIntake:
         )
         structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id(case_id))
         definition_id = await self._definitions.pin(definition)
-        terms = agency_terms(catalog.directory)
+        terms = agency_terms(catalog.directory, definition)
         record, created = await self._cases.create(
             case_id,
             citizen_id,
@@ -78,6 +78,7 @@ class CaseIntake:
                 return record, False  # its workflow ran (and may be long gone): never run it twice
             # A retry restarts the case exactly as it was pinned, even if the catalog changed since.
             definition = await self._definitions.get(record.definition_id)
+            terms = agency_terms(catalog.directory, definition)
         # After the case, so personal data is only ever stored under the request that owns the case.
         await self._vault.put(case_id, citizen_id, clean)
         facts = {name: clean.get(name) for name in definition.fact_names}
@@ -98,11 +99,14 @@ class CaseIntake:
         return record, created
 
 
-def agency_terms(directory: AgencyDirectory) -> dict[str, AgencyTerms]:
-    """What a case pins of the agency directory: titles, and how long each agency is retried."""
+def agency_terms(directory: AgencyDirectory, definition: LifeEventDefinition) -> dict[str, AgencyTerms]:
+    """What a case pins of the agency directory, for the agencies its steps call only (it travels
+    in the case's history): titles, and how long each agency is retried."""
+    used = dict.fromkeys(s.agency for s in definition.steps)
     return {
         name: AgencyTerms(title=spec.title, retry_for_hours=spec.retry_for_hours)
-        for name, spec in directory.agencies.items()
+        for name in used
+        if (spec := directory.agencies.get(name)) is not None
     }
 
 

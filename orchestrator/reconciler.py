@@ -97,7 +97,7 @@ class Reconciler:
             citizen_id=record.citizen_id,
             definition=definition,
             facts=facts,
-            agencies=agency_terms(self._directory),
+            agencies=agency_terms(self._directory, definition),
         )
         await start_case(self._temporal, self._task_queue, case)
         log.warning("orphan_case_started", case_id=record.case_id)

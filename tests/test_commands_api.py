@@ -102,7 +102,10 @@ async def test_a_command_nobody_answers_is_503_within_the_bound(
     directory = CatalogSource(stack.catalog_path).current().directory
     temporal = await connect_temporal(stack.temporal_address)
     case = LifeEventInput(
-        case_id=case_id, citizen_id=citizen, definition=definition, agencies=agency_terms(directory)
+        case_id=case_id,
+        citizen_id=citizen,
+        definition=definition,
+        agencies=agency_terms(directory, definition),
     )
     await start_case(temporal, f"nobody-{uuid.uuid4().hex[:6]}", case)
     started = time.monotonic()

@@ -93,5 +93,12 @@ class CaseBook:
         view.asked_fields, view.asked_at, view.attention = [], None, None
         self.touch()
 
+    def resume(self, step_id: str) -> StepView:
+        """The step waits for nobody any more and is back at work."""
+        self.settle(step_id)
+        view = self.steps[step_id]
+        view.status = StepStatus.running
+        return view
+
     def step_list(self) -> list[StepView]:
         return list(self.steps.values())

@@ -78,7 +78,7 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T")
 _PROJECTION_TIMEOUT = timedelta(seconds=30)
-_PROJECTIONRETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+_PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _MAX_RESUBMISSIONS = 5
 _TEMPORAL = Actor(subject="temporal", role="system")
 
@@ -188,7 +188,7 @@ class LifeEventCase(StepWaits):
                 "project_case",
                 state,
                 start_to_close_timeout=_PROJECTION_TIMEOUT,
-                retry_policy=_PROJECTIONRETRY,
+                retry_policy=_PROJECTION_RETRY,
             )
             self._projected = revision
             if self._final and self._projected == self._book.revision:

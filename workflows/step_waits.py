@@ -150,8 +150,7 @@ class StepWaits:
         self._support.pop(step.id, None)
         await workflow.wait_condition(lambda: step.id in self._support or (not undo and self._stopped()))
         choice = self._support.pop(step.id, None)
-        self._book.settle(step.id)
-        view.status = StepStatus.running
+        self._book.resume(step.id)
         if choice is None:
             raise StepInterrupted(step.id, "stopped while held for support", submitted=submitted)
         return choice
@@ -166,8 +165,7 @@ class StepWaits:
             self._book.event("step_waiting", step.id, f"waiting for the citizen: {', '.join(asked)}")
             if await self._wait(step, lambda: step.id in self._answers, "the citizen", submitted):
                 self._answers.pop(step.id)
-                self._book.settle(step.id)
-                view.status = StepStatus.running
+                self._book.resume(step.id)
                 return
             reason = f"no answer from the citizen within {step.wait_days:g} days"
             if await self._hold(step, reason, submitted=submitted) == SKIP:
@@ -194,8 +192,7 @@ class StepWaits:
             ):
                 raise StepSkippedBySupport(step.id, "skipped by support", submitted=True)
         decision = self._decisions.pop(step.id)
-        self._book.settle(step.id)
-        self._book.steps[step.id].status = StepStatus.running
+        self._book.resume(step.id)
         if decision.request_input:
             return decision.request_input
         if not decision.approved:
