@@ -24,7 +24,6 @@ from orchestrator.embedded import EmbeddedServers, free_port
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
 from tests.support import CaseWatcher
-from tests.workflow_harness import register_search_attributes
 
 # The time-skipping `env` fixture for workflow tests lives beside its fakes.
 pytest_plugins = ["tests.workflow_harness"]
@@ -84,7 +83,6 @@ def make_settings(servers: EmbeddedServers, **overrides: object) -> Settings:
 @pytest.fixture(scope="session")
 async def stack(servers: EmbeddedServers, settings: Settings) -> AsyncIterator[Settings]:
     await servers.wait_ready()
-    await register_search_attributes(await connect_temporal(settings.temporal_address))
     async with running_stack(settings):
         yield settings
 

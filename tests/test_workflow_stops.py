@@ -12,10 +12,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from orchestrator.cases import CaseStatus, StepStatus, WaitingFor, question_id
+from orchestrator.cases import CaseStatus, StepStatus, WaitingFor
 from orchestrator.contracts import (
     AgencyTerms,
-    AnswerInput,
     CancelInput,
     CaseState,
     DecisionInput,
@@ -28,6 +27,7 @@ from tests.workflow_harness import (
     SUPPORT,
     FakeAgencies,
     Handle,
+    answer,
     case,
     definition,
     register_then_question,
@@ -41,10 +41,6 @@ from tests.workflow_harness import (
 from workflows.life_event import LifeEventCase
 
 ASK = DecisionInput(step_id="review", approved=False, request_input=["certificate"], by=AGENCY)
-
-
-def _held(fakes: FakeAgencies, step_id: str) -> bool:
-    return any(view(p, step_id).status is StepStatus.needs_attention for p in fakes.projections)
 
 
 def _elapsed(result: CaseState) -> timedelta:
@@ -73,11 +69,7 @@ async def _answer_certificate(handle: Handle, fakes: FakeAgencies) -> None:
     )
     state = await handle.query(LifeEventCase.state)
     assert view(state, "review").waiting_for is WaitingFor.citizen
-    question = question_id(view(state, "review").asked_at)
-    await handle.execute_update(
-        LifeEventCase.answer,
-        AnswerInput(step_id="review", fields=["certificate"], question=question, by=CITIZEN),
-    )
+    await answer(handle, "review", ["certificate"])
 
 
 async def test_required_failure_ends_a_wait_elsewhere_at_once(env: WorkflowEnvironment) -> None:
@@ -146,7 +138,7 @@ async def test_temporal_cancel_cannot_end_a_held_undo(env: WorkflowEnvironment) 
     fakes = FakeAgencies(reject_steps={"notify": "not_eligible"}, reject_undos={"register": "cannot_undo"})
     event = definition(step("register", compensation="unregister"), step("notify", depends_on=["register"]))
     async with case(env, fakes, event) as handle:
-        await until(lambda: _held(fakes, "register"))
+        await until(lambda: fakes.held("register"))
         await handle.cancel()
         await _temporal_cancel_handled(handle)
         held = await handle.query(LifeEventCase.state)
@@ -182,7 +174,7 @@ async def test_a_refused_undo_after_a_cancel_marked_undone_by_support_ends_cance
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         await handle.execute_update(LifeEventCase.cancel, CancelInput(by=CITIZEN))
-        await until(lambda: _held(fakes, "register"))
+        await until(lambda: fakes.held("register"))
         held = await handle.query(LifeEventCase.state)
         assert held.status is CaseStatus.needs_attention
         assert view(held, "register").attention == "undo already_archived: needs a fix before a retry"
@@ -309,9 +301,7 @@ async def test_a_held_optional_review_skipped_by_support_lets_the_case_complete(
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         await env.sleep(timedelta(days=2))
-        await until(
-            lambda: any(view(p, "review").status is StepStatus.needs_attention for p in fakes.projections)
-        )
+        await until(lambda: fakes.held("review"))
         await handle.execute_update(
             LifeEventCase.skip_step, SupportInput(step_id="review", reason="agency_closed_file", by=SUPPORT)
         )
@@ -390,7 +380,7 @@ async def test_a_cancelled_question_held_for_support_is_not_undone(env: Workflow
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         await env.sleep(timedelta(days=6))
-        await until(lambda: _held(fakes, "home"))
+        await until(lambda: fakes.held("home"))
         await handle.execute_update(LifeEventCase.cancel, CancelInput(by=CITIZEN))
         result = await handle.result()
 
@@ -411,7 +401,7 @@ async def test_a_cancel_the_case_accepts_is_honoured(env: WorkflowEnvironment) -
         await handle.execute_update(
             LifeEventCase.decide, DecisionInput(step_id="review", approved=False, by=AGENCY)
         )
-        await until(lambda: _held(fakes, "review"))
+        await until(lambda: fakes.held("review"))
         try:
             await handle.execute_update(LifeEventCase.cancel, CancelInput(by=CITIZEN))
             accepted = True

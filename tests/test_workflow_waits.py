@@ -19,7 +19,7 @@ from tests.workflow_harness import (
     CITIZEN,
     SUPPORT,
     FakeAgencies,
-    Handle,
+    answer,
     case,
     definition,
     register_then_question,
@@ -31,19 +31,6 @@ from tests.workflow_harness import (
     view,
 )
 from workflows.life_event import LifeEventCase
-
-
-async def _answer(handle: Handle, step_id: str, fields: list[str]) -> CaseState:
-    """Answer the question the step asks now, as the API does (naming the question answered)."""
-    state = await handle.query(LifeEventCase.state)
-    asked = question_id(view(state, step_id).asked_at)
-    return await handle.execute_update(
-        LifeEventCase.answer, AnswerInput(step_id=step_id, fields=fields, question=asked, by=CITIZEN)
-    )
-
-
-def _held(fakes: FakeAgencies, step_id: str) -> bool:
-    return any(view(p, step_id).status is StepStatus.needs_attention for p in fakes.projections)
 
 
 def _in_time_order(state: CaseState) -> bool:
@@ -73,10 +60,10 @@ async def test_agency_decision_within_wait_completes_the_case(env: WorkflowEnvir
         started = review.started_at
         assert started is not None and await env.get_current_time() - started >= timedelta(days=9)
 
-        answer = await handle.execute_update(
+        verdict = await handle.execute_update(
             LifeEventCase.decide, DecisionInput(step_id="review", approved=True, reason="fine", by=AGENCY)
         )
-        assert answer.timeline[-1].event == "agency_decided" and answer.timeline[-1].by == "officer-1"
+        assert verdict.timeline[-1].event == "agency_decided" and verdict.timeline[-1].by == "officer-1"
         fakes.down.clear()
         result = await handle.result()
 
@@ -104,7 +91,7 @@ async def test_no_agency_decision_holds_until_support_compensates(env: WorkflowE
         assert held.status is CaseStatus.needs_attention
         assert review.status is StepStatus.needs_attention and review.waiting_for is WaitingFor.support
         assert review.attention == "no decision from agency within 10 days"
-        await until(lambda: _held(fakes, "review"))  # the read model shows the hold too
+        await until(lambda: fakes.held("review"))  # the read model shows the hold too
         assert fakes.projections[-1].status is CaseStatus.needs_attention
         assert fakes.compensations == [], "a deadline alone undid something"
         with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -184,7 +171,7 @@ async def test_citizen_input_answered_runs_the_step(env: WorkflowEnvironment) ->
                 LifeEventCase.answer,
                 AnswerInput(step_id="new_home", fields=["new_address"], question="yesterday", by=CITIZEN),
             )
-        await _answer(handle, "new_home", ["new_address"])
+        await answer(handle, "new_home", ["new_address"])
         result = await handle.result()
 
     assert result.status is CaseStatus.completed
@@ -209,7 +196,7 @@ async def test_citizen_input_unanswered_holds_and_support_asks_again(env: Workfl
         first = question_id(view(await handle.query(LifeEventCase.state), "new_home").asked_at)
         late = AnswerInput(step_id="new_home", fields=["new_address"], question=first, by=CITIZEN)
         await env.sleep(timedelta(days=6))
-        await until(lambda: _held(fakes, "new_home"))
+        await until(lambda: fakes.held("new_home"))
         held = await handle.query(LifeEventCase.state)
         assert held.status is CaseStatus.needs_attention
         assert view(held, "new_home").attention == "no answer from the citizen within 5 days"
@@ -223,7 +210,7 @@ async def test_citizen_input_unanswered_holds_and_support_asks_again(env: Workfl
         await until(lambda: view(fakes.projections[-1], "new_home").waiting_for is WaitingFor.citizen)
         with pytest.raises(WorkflowUpdateFailedError):  # the answer to the question that ran out
             await handle.execute_update(LifeEventCase.answer, late)
-        await _answer(handle, "new_home", ["new_address"])
+        await answer(handle, "new_home", ["new_address"])
         result = await handle.result()
 
     assert result.status is CaseStatus.completed
@@ -248,7 +235,7 @@ async def test_review_deadline_held_then_support_retry_waits_again(env: Workflow
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         await env.sleep(timedelta(days=4))
-        await until(lambda: _held(fakes, "review"))
+        await until(lambda: fakes.held("review"))
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(LifeEventCase.decide, approve)
         assert "needs_attention" in str(refused.value.cause)
@@ -291,7 +278,7 @@ async def test_a_held_skippable_question_skipped_by_support_lets_the_case_go_on(
     async with case(env, fakes, event) as handle:
         await timer_started(handle)
         await env.sleep(timedelta(days=6))
-        await until(lambda: _held(fakes, "school"))
+        await until(lambda: fakes.held("school"))
         await handle.execute_update(
             LifeEventCase.skip_step, SupportInput(step_id="school", reason="no_school_age", by=SUPPORT)
         )
@@ -386,7 +373,7 @@ async def test_false_condition_skips_at_once_and_a_refused_undo_holds_for_suppor
         step("b", depends_on=["guarded"]),
     )
     async with case(env, fakes, event, facts={"n": 0}) as handle:
-        await until(lambda: _held(fakes, "a"))
+        await until(lambda: fakes.held("a"))
         held = await handle.query(LifeEventCase.state)
         assert held.status is CaseStatus.needs_attention
         assert view(held, "a").attention == "undo already_archived: needs a fix before a retry"

@@ -14,19 +14,20 @@ from pathlib import Path
 import pytest
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from orchestrator import search_attributes
-from orchestrator.cases import StepView
+from orchestrator.cases import StepStatus, StepView, question_id
 from orchestrator.contracts import (
     Actor,
     AgencyCall,
     AgencyTerms,
     AgencyUndo,
+    AnswerInput,
     CaseState,
     LifeEventInput,
     StepResult,
@@ -51,14 +52,10 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=TEST_SERVER, data_converter=pydantic_data_converter
     )
     try:
-        await register_search_attributes(environment.client)
+        await search_attributes.register(environment.client, "default")
         yield environment
     finally:
         await environment.shutdown()
-
-
-async def register_search_attributes(client: Client) -> None:
-    await search_attributes.register(client, "default")
 
 
 class FakeAgencies:
@@ -101,6 +98,10 @@ class FakeAgencies:
         """The last projection, once the case is final."""
         last = self.projections[-1] if self.projections else None
         return last if last is not None and last.status.value in FINAL else None
+
+    def held(self, step_id: str) -> bool:
+        """The step was projected as held for support at some point."""
+        return any(view(p, step_id).status is StepStatus.needs_attention for p in self.projections)
 
     @activity.defn(name="call_agency")
     async def call_agency(self, req: AgencyCall) -> StepResult:
@@ -200,6 +201,15 @@ async def case(
             LifeEventCase.run, data, id=f"case-{case_id}", task_queue=task_queue
         )
         yield handle
+
+
+async def answer(handle: Handle, step_id: str, fields: list[str]) -> CaseState:
+    """Answer the question the step asks now, as the API does (naming the question answered)."""
+    state = await handle.query(LifeEventCase.state)
+    asked = question_id(view(state, step_id).asked_at)
+    return await handle.execute_update(
+        LifeEventCase.answer, AnswerInput(step_id=step_id, fields=fields, question=asked, by=CITIZEN)
+    )
 
 
 async def state_while_compensating(handle: Handle, fakes: FakeAgencies) -> CaseState:
