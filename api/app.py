@@ -12,6 +12,7 @@ from api import middleware, problems
 from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
 from api.services import Services
 from orchestrator.audit_log import AuditLog
+from orchestrator.auth import TokenVerifier
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_history import CaseHistory
 from orchestrator.catalog import CatalogSource
@@ -37,11 +38,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stores = CaseStores.on(db)
         intake = CaseIntake(catalog, stores, temporal, settings.task_queue)
         audit = AuditLog(db)
+        tokens = TokenVerifier(
+            settings.jwt_secret,
+            settings.token_rules,
+            settings.jwt_jwks_url or None,
+            settings.jwt_jwks_algorithms,
+        )
         commands = CaseCommands(stores, temporal, audit, settings.command_timeout_seconds)
         rules = StuckRules(settings.stuck_citizen_minutes, settings.stuck_retrying_minutes)
         support_desk = SupportDesk(db, commands, CaseHistory(temporal), audit, rules)
         app.state.services = Services(
-            settings, mongo, db, temporal, catalog, stores.cases, intake, commands, audit, support_desk
+            settings,
+            mongo,
+            db,
+            temporal,
+            catalog,
+            stores.cases,
+            intake,
+            commands,
+            audit,
+            support_desk,
+            tokens,
         )
         try:
             yield

@@ -8,8 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.services import Services
-from orchestrator.auth import Principal, Role, verify_token
+from orchestrator.auth import Principal
 from orchestrator.errors import Forbidden, Unauthenticated
+from orchestrator.permissions import MATRIX, Permission, allows
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -27,25 +28,33 @@ def get_principal(
 ) -> Principal:
     if credentials is None:
         raise Unauthenticated("missing bearer token")
-    return verify_token(credentials.credentials, services.settings.jwt_secret)
+    return services.tokens.verify(credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role) -> object:
+def permit(permission: Permission) -> object:
+    """The route's permission, checked against the matrix; the checker carries the permission so
+    the route test can find it."""
+
     def check(principal: PrincipalDep) -> Principal:
-        if principal.role not in roles:
-            raise Forbidden(
-                f"role {principal.role.value} may not do this (needs {', '.join(r.value for r in roles)})"
-            )
+        if not allows(principal.role, permission):
+            roles = ", ".join(sorted(r.value for r in MATRIX[permission]))
+            raise Forbidden(f"role {principal.role.value} may not {permission.value} (needs {roles})")
         return principal
 
+    check.permission = permission  # type: ignore[attr-defined]
     return Depends(check)
 
 
-CitizenDep = Annotated[Principal, require(Role.citizen)]
-DesignerDep = Annotated[Principal, require(Role.designer)]
-CaseReaderDep = Annotated[Principal, require(Role.citizen, Role.support)]
-AgencyDep = Annotated[Principal, require(Role.agency)]
-SupportDep = Annotated[Principal, require(Role.support)]
+ReportLifeEventDep = Annotated[Principal, permit(Permission.report_life_event)]
+ListOwnCasesDep = Annotated[Principal, permit(Permission.list_own_cases)]
+ReadCaseDep = Annotated[Principal, permit(Permission.read_case)]
+CancelCaseDep = Annotated[Principal, permit(Permission.cancel_case)]
+AnswerStepDep = Annotated[Principal, permit(Permission.answer_step)]
+DecideStepDep = Annotated[Principal, permit(Permission.decide_step)]
+ReadCatalogDep = Annotated[Principal, permit(Permission.read_catalog)]
+DesignerDep = Annotated[Principal, permit(Permission.validate_definition)]
+SupportDep = Annotated[Principal, permit(Permission.support_cases)]
+DecodePayloadsDep = Annotated[Principal, permit(Permission.decode_payloads)]

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
 
 from orchestrator.audit_log import AuditLog
+from orchestrator.auth import TokenVerifier
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
@@ -30,3 +31,4 @@ class Services:
     commands: CaseCommands
     audit: AuditLog
     support: SupportDesk
+    tokens: TokenVerifier

@@ -135,11 +135,11 @@ def token(
     """Print a development bearer token signed with the configured key."""
     settings = _settings()
     principal = Principal(sub=sub, role=role, agency=agency)
-    _out(issue_token(principal, settings.jwt_secret, settings.jwt_ttl_seconds))
+    _out(issue_token(principal, settings.jwt_secret, settings.jwt_ttl_seconds, settings.token_rules))
 
 
 def _api_client(settings: Settings, principal: Principal) -> httpx.Client:
-    bearer = issue_token(principal, settings.jwt_secret, 300)
+    bearer = issue_token(principal, settings.jwt_secret, 300, settings.token_rules)
     base = f"http://{settings.api_host}:{settings.api_port}"
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
 

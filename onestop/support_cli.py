@@ -48,7 +48,9 @@ def register(
 
     def client(by: str) -> httpx.Client:
         current = settings()
-        bearer = issue_token(Principal(sub=by, role=Role.support), current.jwt_secret, 300)
+        bearer = issue_token(
+            Principal(sub=by, role=Role.support), current.jwt_secret, 300, current.token_rules
+        )
         base = f"http://{current.api_host}:{current.api_port}"
         return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bearer}"}, timeout=60)
 

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestrator.auth import TokenRules
 from orchestrator.payload_codec import new_key
 
 DEV_SECRET_FILE = "jwt.key"
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
 
     jwt_secret: str = ""
     jwt_ttl_seconds: int = Field(default=3600, gt=0)
+    jwt_issuer: str = Field(default="onestop", min_length=1)
+    jwt_audience: str = Field(default="onestop-api", min_length=1)
+    jwt_max_lifetime_seconds: int = Field(default=86_400, gt=0, description="longest token accepted")
+    jwt_jwks_url: str = Field(default="", description="an identity provider's JWKS: replaces the dev key")
+    jwt_jwks_algorithms: list[str] = Field(default_factory=lambda: ["RS256"])
 
     payload_keys: dict[str, str] = Field(
         default_factory=dict,
@@ -85,9 +91,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets_and_defaults(self) -> Settings:
+        if self.environment == "production" and not self.jwt_jwks_url:
+            raise ValueError("production verifies tokens with an identity provider: set ONESTOP_JWT_JWKS_URL")
+        if self.jwt_ttl_seconds > self.jwt_max_lifetime_seconds:
+            raise ValueError("ONESTOP_JWT_TTL_SECONDS exceeds ONESTOP_JWT_MAX_LIFETIME_SECONDS")
         if not self.jwt_secret:
-            if self.environment == "production":
-                raise ValueError("ONESTOP_JWT_SECRET must be set in production")
             self.jwt_secret = _dev_secret(self.home)
         if not self.payload_keys:
             if self.environment == "production":
@@ -100,6 +108,14 @@ class Settings(BaseSettings):
         if not self.agency_base_url:
             self.agency_base_url = f"http://127.0.0.1:{self.simulator_port}"
         return self
+
+    @property
+    def token_rules(self) -> TokenRules:
+        return TokenRules(
+            issuer=self.jwt_issuer,
+            audience=self.jwt_audience,
+            max_lifetime_seconds=self.jwt_max_lifetime_seconds,
+        )
 
     @property
     def embedded_temporal(self) -> bool:

@@ -124,7 +124,7 @@ def auth(stack: Settings) -> TokenFactory:
 
     def make(role: str = "citizen", sub: str | None = None, agency: str | None = None) -> dict[str, str]:
         principal = Principal(role=Role(role), sub=sub or new_citizen(), agency=agency)
-        return {"Authorization": f"Bearer {issue_token(principal, stack.jwt_secret, 600)}"}
+        return {"Authorization": f"Bearer {issue_token(principal, stack.jwt_secret, 600, stack.token_rules)}"}
 
     return make
 

@@ -32,7 +32,7 @@ def test_token_prints_a_verifiable_jwt(tmp_path: Path) -> None:
     result = run("token", "--role", "agency", "--sub", "tax-1", "--agency", "tax_office", home=tmp_path)
     assert result.returncode == 0, result.stderr
     secret = (tmp_path / "jwt.key").read_text().strip()
-    claims = jwt.decode(result.stdout.strip(), secret, algorithms=["HS256"])
+    claims = jwt.decode(result.stdout.strip(), secret, algorithms=["HS256"], audience="onestop-api")
     assert (claims["role"], claims["sub"], claims["agency"]) == ("agency", "tax-1", "tax_office")
 
 

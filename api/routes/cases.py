@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, JsonValue
 
-from api.deps import CaseReaderDep, CitizenDep, ServicesDep
+from api.deps import AnswerStepDep, CancelCaseDep, ListOwnCasesDep, ReadCaseDep, ServicesDep
 from orchestrator.cases import CaseView
 
 
@@ -29,21 +29,21 @@ router = APIRouter(prefix="/v1/cases", tags=["citizens"])
 
 
 @router.get("", response_model=CaseList)
-async def list_cases(citizen: CitizenDep, services: ServicesDep) -> CaseList:
+async def list_cases(citizen: ListOwnCasesDep, services: ServicesDep) -> CaseList:
     """The caller's own cases, newest first; citizens only, since support staff have none."""
     views = [r.view() for r in await services.cases.list_for_citizen(citizen.sub)]
     return CaseList(data=views, count=len(views))
 
 
 @router.get("/{case_id}", response_model=CaseView)
-async def get_case(case_id: str, principal: CaseReaderDep, services: ServicesDep) -> CaseView:
+async def get_case(case_id: str, principal: ReadCaseDep, services: ServicesDep) -> CaseView:
     """One case: status, each step with its agency, and the timeline."""
     return await services.commands.read_case(case_id, principal)
 
 
 @router.post("/{case_id}:cancel", response_model=CaseView)
 async def cancel_case(
-    case_id: str, principal: CaseReaderDep, services: ServicesDep, body: CaseCancel | None = None
+    case_id: str, principal: CancelCaseDep, services: ServicesDep, body: CaseCancel | None = None
 ) -> CaseView:
     """Cancel an open case: steps in flight finish, then everything done is compensated.
     Answers with the case as the workflow now sees it, or 409 saying why it cannot."""
@@ -52,7 +52,7 @@ async def cancel_case(
 
 @router.post("/{case_id}/steps/{step_id}/input", response_model=CaseView)
 async def answer_step(
-    case_id: str, step_id: str, body: StepAnswer, citizen: CitizenDep, services: ServicesDep
+    case_id: str, step_id: str, body: StepAnswer, citizen: AnswerStepDep, services: ServicesDep
 ) -> CaseView:
     """Give the fields a step waiting for the citizen asks for."""
     return await services.commands.provide_input(case_id, step_id, citizen, body.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from api.deps import DesignerDep, PrincipalDep, ServicesDep
+from api.deps import DesignerDep, ReadCatalogDep, ServicesDep
 from orchestrator.catalog import parse_definition
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.diagram import mermaid
@@ -39,7 +39,7 @@ router = APIRouter(prefix="/v1/catalog", tags=["designers"])
 
 
 @router.get("", response_model=CatalogList)
-async def list_catalog(_: PrincipalDep, services: ServicesDep) -> CatalogList:
+async def list_catalog(_: ReadCatalogDep, services: ServicesDep) -> CatalogList:
     """Every life event OneStop can run now."""
     entries = [
         CatalogEntry(type=d.type, version=d.version, title=d.title, description=d.description)
@@ -49,7 +49,7 @@ async def list_catalog(_: PrincipalDep, services: ServicesDep) -> CatalogList:
 
 
 @router.get("/{type_}", response_model=CatalogDefinition)
-async def get_definition(type_: str, _: PrincipalDep, services: ServicesDep) -> CatalogDefinition:
+async def get_definition(type_: str, _: ReadCatalogDep, services: ServicesDep) -> CatalogDefinition:
     """One definition, with its Mermaid flowchart; an unknown type is a missing resource (404),
     not bad input as when a citizen reports it."""
     try:

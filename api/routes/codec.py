@@ -15,7 +15,7 @@ from google.protobuf import json_format
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payloads
 
-from api.deps import ServicesDep, SupportDep
+from api.deps import DecodePayloadsDep, ServicesDep
 from orchestrator.errors import InputError
 from orchestrator.payload_codec import PayloadKeyError
 
@@ -27,7 +27,7 @@ class CodecPayloads(BaseModel):
 
 
 @router.post("/decode", response_model=CodecPayloads)
-async def decode(body: CodecPayloads, support: SupportDep, services: ServicesDep) -> CodecPayloads:
+async def decode(body: CodecPayloads, support: DecodePayloadsDep, services: ServicesDep) -> CodecPayloads:
     """Decrypt payloads for the Temporal UI; plain ones come back as they were."""
     codec = services.temporal.data_converter.payload_codec
     try:

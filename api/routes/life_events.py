@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field, JsonValue
 
-from api.deps import CitizenDep, ServicesDep
+from api.deps import ReportLifeEventDep, ServicesDep
 from orchestrator.cases import CaseStatus
 
 
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/life-events", tags=["citizens"])
 @router.post("", status_code=202, response_model=CaseAccepted)
 async def trigger_life_event(
     body: LifeEventCreate,
-    citizen: CitizenDep,
+    citizen: ReportLifeEventDep,
     services: ServicesDep,
     idempotency_key: Annotated[
         str | None,

@@ -1,0 +1,50 @@
+"""Who may do what, in one table: each route names one permission, each permission the roles
+that hold it. Object-level rules sit beside the table (a citizen's own case, an agency's own
+step) and are enforced where the object is loaded (`CaseCommands`). A route without a permission
+must be listed in `PUBLIC`; a test enumerates every route of the app and fails otherwise, so a
+new route cannot ship open by accident.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from orchestrator.auth import Role
+
+
+class Permission(StrEnum):
+    report_life_event = "report_life_event"
+    list_own_cases = "list_own_cases"
+    read_case = "read_case"  # object: a citizen reads only their own case
+    cancel_case = "cancel_case"  # object: a citizen cancels only their own case
+    answer_step = "answer_step"  # object: the citizen's own case, a step waiting for them
+    decide_step = "decide_step"  # object: a step addressed to the caller's agency (else 404)
+    read_catalog = "read_catalog"
+    validate_definition = "validate_definition"
+    support_cases = "support_cases"  # find, read (audited), act, bulk
+    decode_payloads = "decode_payloads"  # the Temporal UI's codec
+
+
+_EVERYONE = frozenset(Role)
+
+MATRIX: dict[Permission, frozenset[Role]] = {
+    Permission.report_life_event: frozenset({Role.citizen}),
+    Permission.list_own_cases: frozenset({Role.citizen}),
+    Permission.read_case: frozenset({Role.citizen, Role.support}),
+    Permission.cancel_case: frozenset({Role.citizen, Role.support}),
+    Permission.answer_step: frozenset({Role.citizen}),
+    Permission.decide_step: frozenset({Role.agency}),
+    Permission.read_catalog: _EVERYONE,
+    Permission.validate_definition: frozenset({Role.designer}),
+    Permission.support_cases: frozenset({Role.support}),
+    Permission.decode_payloads: frozenset({Role.support}),
+}
+
+PUBLIC: frozenset[str] = frozenset(
+    {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+)
+"""Paths served without a token: probes and the API's own documentation."""
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return role in MATRIX[permission]
