@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import middleware, problems
+from api.console import router as console
+from api.pages import assets
 from api.routes import agency_tasks, cases, catalog, health, life_events, support
 from api.services import Services
 from orchestrator.case_commands import CaseCommands
@@ -43,4 +45,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     middleware.install(app)
     for module in (life_events, cases, agency_tasks, support, catalog, health):
         app.include_router(module.router)
+    console.install(app)
+    assets.install(app)
     return app
