@@ -12,12 +12,16 @@ from api.console import router as console
 from api.pages import assets
 from api.routes import agency_tasks, cases, catalog, health, life_events, support
 from api.services import Services
+from orchestrator.audit_log import AuditLog
 from orchestrator.case_commands import CaseCommands
+from orchestrator.case_history import CaseHistory
 from orchestrator.catalog import CatalogSource
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
+from orchestrator.stuck_reasons import StuckRules
+from orchestrator.support_desk import SupportDesk
 from orchestrator.temporal_client import connect_temporal
 
 
@@ -33,8 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
         stores = CaseStores.on(db)
         intake = CaseIntake(catalog, stores, temporal, settings.task_queue)
-        commands = CaseCommands(stores, temporal, settings.command_timeout_seconds)
-        app.state.services = Services(settings, mongo, db, temporal, catalog, stores.cases, intake, commands)
+        audit = AuditLog(db)
+        commands = CaseCommands(stores, temporal, audit, settings.command_timeout_seconds)
+        rules = StuckRules(settings.stuck_citizen_minutes, settings.stuck_retrying_minutes)
+        support_desk = SupportDesk(db, commands, CaseHistory(temporal), audit, rules)
+        app.state.services = Services(
+            settings, mongo, db, temporal, catalog, stores.cases, intake, commands, audit, support_desk
+        )
         try:
             yield
         finally:

@@ -16,6 +16,7 @@ import typer
 from pydantic import ValidationError
 from temporalio.service import RPCError
 
+from onestop import support_cli
 from onestop.bench import report, run_bench
 from onestop.resync import resync
 from onestop.stack import running_stack
@@ -30,12 +31,16 @@ from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
 
 app = typer.Typer(help="OneStop: one report of a life event, every agency acts.", no_args_is_help=True)
-cases_app = typer.Typer(help="Inspect cases and rebuild them from Temporal.", no_args_is_help=True)
+cases_app = typer.Typer(
+    help="Inspect cases, act on stuck ones (support) and rebuild them from Temporal.", no_args_is_help=True
+)
 catalog_app = typer.Typer(help="Validate and draw life-event definitions.", no_args_is_help=True)
 temporal_app = typer.Typer(help="Prepare a Temporal cluster for OneStop.", no_args_is_help=True)
+audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(temporal_app, name="temporal")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:
@@ -46,6 +51,9 @@ def _settings() -> Settings:
 
 def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
+
+
+support_cli.register(cases_app, audit_app, _settings, _out)
 
 
 def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:

@@ -68,8 +68,7 @@ class EmbeddedServers:
 
     @property
     def mongodb_url(self) -> str:
-        # retryWrites=false: SecantusDB 0.7 slows sharply once it keeps 10,000 retryable-write records.
-        return f"mongodb://127.0.0.1:{self.mongodb_port}/?directConnection=true&retryWrites=false"
+        return local_mongodb_url(self.mongodb_port)
 
     def start_temporal(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -154,3 +153,9 @@ def _listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def local_mongodb_url(port: int) -> str:
+    """The embedded server's URL; retryWrites=false: SecantusDB 0.7 slows sharply once it keeps
+    10,000 retryable-write records."""
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false"

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=60, description="how long a command waits for the workflow's verdict"
     )
 
+    stuck_citizen_minutes: int = Field(
+        default=7 * 24 * 60, ge=1, description="a question open this long makes a case stuck"
+    )
+    stuck_retrying_minutes: int = Field(
+        default=60, ge=1, description="an agency failing this long makes a case stuck"
+    )
+
     agency_base_url: str = ""
     agency_timeout_seconds: float = Field(default=10.0, gt=0)
 
