@@ -1,5 +1,6 @@
 """The console's dependencies: its pages renderer, the signed-in support principal (a browser
-without a session is sent to sign in) and the CSRF check every POST passes first."""
+without a session is sent to sign in), the support desk and the CSRF check every POST passes
+first."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from api.pages.csrf import FIELD, Csrf
 from api.pages.rendering import Pages
 from api.pages.session import SessionCookie
 from orchestrator.auth import Principal, Role
+from orchestrator.support_desk import SupportDesk
 
 CONSOLE_PATH = "/support"
 SESSION = SessionCookie("onestop_support", CONSOLE_PATH, Role.support)
@@ -41,6 +43,14 @@ def get_staff(request: Request, services: ServicesDep) -> Principal:
 
 
 StaffDep = Annotated[Principal, Depends(get_staff)]
+
+
+def get_desk(services: ServicesDep) -> SupportDesk:
+    """The support desk, in-process: the JSON API's support routes call the same one."""
+    return services.support
+
+
+DeskDep = Annotated[SupportDesk, Depends(get_desk)]
 
 
 class FormRefused(Exception):

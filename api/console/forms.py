@@ -22,8 +22,8 @@ FILTER_FIELDS = ("type", "status", "agency", "waiting_for", "stuck_minutes", "st
 ErrorItem = dict[str, str]
 
 
-def given(values: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """A form's non-empty fields, stripped."""
+def given(values: Iterable[tuple[str, object]]) -> dict[str, str]:
+    """A form's non-empty text fields, stripped (the console has no file uploads)."""
     return {key: value.strip() for key, value in values if isinstance(value, str) and value.strip()}
 
 

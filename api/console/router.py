@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from api.console import sign_in
+from api.console import bulk, case_list, case_page, sign_in
 from api.console.deps import SESSION, FormRefused, get_pages, problem
 from api.services import Services
 
 router = APIRouter(include_in_schema=False)
-for module in (sign_in,):
+for module in (sign_in, case_list, case_page, bulk):
     router.include_router(module.router)
 
 
