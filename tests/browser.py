@@ -48,13 +48,17 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def page(browser: Browser, stack: Settings) -> AsyncIterator[Page]:
-    """A fresh browser context (no cookies) on the session's API."""
+    """A fresh browser context (no cookies) on the session's API; a script error on any page
+    fails the test."""
     context = await browser.new_context(
         base_url=f"http://{stack.api_host}:{stack.api_port}", viewport=DESKTOP
     )
     opened = await context.new_page()
+    script_errors: list[str] = []
+    opened.on("pageerror", lambda error: script_errors.append(str(error)))
     yield opened
     await context.close()
+    assert script_errors == []
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,10 @@ async def check_screen(page: Page, name: str, screenshots: Path | None, whole: b
     """No serious accessibility violation; usable at a phone's width; saved when asked (the
     window's worth, or the `whole` page)."""
     assert await serious_violations(page) == [], name
+    started = await page.locator("[data-module='govuk-service-navigation']").get_attribute(
+        "data-govuk-service-navigation-init"
+    )
+    assert started is not None, f"{name}: GOV.UK Frontend's script did not start"
     if screenshots is not None:
         await page.screenshot(path=screenshots / f"{name}.png", full_page=whole)
     await page.set_viewport_size(PHONE)
