@@ -34,7 +34,7 @@ def filter_options(services: ServicesDep) -> dict[str, list[str]]:
 async def case_list(
     request: Request, pages: PagesDep, staff: StaffDep, desk: DeskDep, services: ServicesDep
 ) -> HTMLResponse:
-    """Cases matching the filter, stuck ones first by default, a page at a time."""
+    """Cases matching the filter (only stuck ones until the form says otherwise), a page at a time."""
     fields = given(request.query_params.multi_items())
     support_filter, errors = parse_filter(fields)
     try:
