@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import middleware, problems
 from api.console import router as console
 from api.pages import assets
-from api.routes import agency_tasks, cases, catalog, health, life_events, support
+from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
 from api.services import Services
 from orchestrator.audit_log import AuditLog
 from orchestrator.case_commands import CaseCommands
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
-        temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+        temporal = await connect_temporal(settings)
         stores = CaseStores.on(db)
         intake = CaseIntake(catalog, stores, temporal, settings.task_queue)
         audit = AuditLog(db)
@@ -50,9 +51,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await mongo.close()
 
     app = FastAPI(title="OneStop", version="1", lifespan=lifespan)
+    app.add_middleware(
+        CORSMiddleware,  # the Temporal UI calls the codec from its own origin; nobody else may
+        allow_origins=settings.temporal_ui_origins,
+        allow_methods=["POST"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+        allow_credentials=True,
+    )
     problems.install(app)
     middleware.install(app)
-    for module in (life_events, cases, agency_tasks, support, catalog, health):
+    for module in (life_events, cases, agency_tasks, support, codec, catalog, health):
         app.include_router(module.router)
     console.install(app)
     assets.install(app)

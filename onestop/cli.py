@@ -65,6 +65,7 @@ def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
         temporal_port=settings.temporal_port,
         temporal_ui_port=settings.temporal_ui_port if ui else None,
         mongodb_port=settings.mongodb_port,
+        ui_codec_endpoint=f"http://{settings.api_host}:{settings.api_port}/v1/codec" if ui else None,
     )
     if settings.embedded_temporal:
         servers.start_temporal()
@@ -239,7 +240,7 @@ def temporal_setup() -> None:
         raise typer.BadParameter("set ONESTOP_TEMPORAL_ADDRESS to the cluster to prepare")
     address, namespace = settings.temporal_address, settings.temporal_namespace
     try:
-        added = asyncio.run(_register_search_attributes(address, namespace))
+        added = asyncio.run(_register_search_attributes(settings))
     except RPCError as exc:  # e.g. no such namespace, or not allowed to change it
         sys.stderr.write(f"error: Temporal at {address} refused ({exc.status.name}): {exc.message}\n")
         raise typer.Exit(1) from None
@@ -249,12 +250,12 @@ def temporal_setup() -> None:
         _out(f"nothing to add: all {len(REQUIRED)} search attributes are in namespace {namespace}")
 
 
-async def _register_search_attributes(address: str, namespace: str) -> list[str]:
+async def _register_search_attributes(settings: Settings) -> list[str]:
     try:
-        client = await connect_temporal(address, namespace)
+        client = await connect_temporal(settings)
     except RuntimeError as exc:  # the SDK's "Failed client connect", with the cause inside
-        raise Unavailable(f"cannot reach Temporal at {address}: {exc}") from None
-    return await register(client, namespace)
+        raise Unavailable(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+    return await register(client, settings.temporal_namespace)
 
 
 @app.command()

@@ -27,7 +27,7 @@ async def reconciler(settings: Settings) -> AsyncIterator[tuple[Reconciler, Case
     mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
     try:
         stores = CaseStores.on(mongo[settings.mongodb_database])
-        temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+        temporal = await connect_temporal(settings)
         directory = load_directory(settings.catalog_path / AGENCIES_FILE)
         yield Reconciler(stores, temporal, settings.task_queue, directory), stores
     finally:

@@ -51,6 +51,7 @@ class EmbeddedServers:
     temporal_ui_port: int | None
     mongodb_port: int
     log_dir: Path | None = None
+    ui_codec_endpoint: str | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
 
@@ -94,6 +95,8 @@ class EmbeddedServers:
             args.append("--headless")
         else:
             args += ["--ui-port", str(self.temporal_ui_port)]
+            if self.ui_codec_endpoint:
+                args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         self._spawn("temporal", args, self.temporal_port)
 
     def start_mongodb(self) -> None:
