@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import middleware, problems
+from api.console import router as console
+from api.pages import assets
 from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
 from api.services import Services
 from orchestrator.audit_log import AuditLog
@@ -77,4 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     middleware.install(app)
     for module in (life_events, cases, agency_tasks, support, codec, catalog, health):
         app.include_router(module.router)
+    console.install(app)
+    assets.install(app)
     return app

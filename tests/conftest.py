@@ -25,8 +25,9 @@ from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
 from tests.support import CaseWatcher
 
-# The time-skipping `env` fixture for workflow tests lives beside its fakes.
-pytest_plugins = ["tests.workflow_harness"]
+# The time-skipping `env` fixture for workflow tests lives beside its fakes; the browser for the
+# page tests in its own module.
+pytest_plugins = ["tests.workflow_harness", "tests.browser"]
 
 _exit_status: list[int] = []
 

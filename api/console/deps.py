@@ -1,0 +1,79 @@
+"""The console's dependencies: its pages renderer, the signed-in support principal (a browser
+without a session is sent to sign in), the support desk and the CSRF check every POST passes
+first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import ServicesDep
+from api.pages.csrf import FIELD, Csrf
+from api.pages.rendering import Pages
+from api.pages.session import SessionCookie
+from orchestrator.auth import Principal, Role
+from orchestrator.support_desk import SupportDesk
+
+CONSOLE_PATH = "/support"
+SESSION = SessionCookie("onestop_support", CONSOLE_PATH, Role.support)
+CSRF_COOKIE = "onestop_support_csrf"
+
+
+def get_pages(services: ServicesDep) -> Pages:
+    return Pages(Csrf(services.settings.jwt_secret, CSRF_COOKIE, CONSOLE_PATH))
+
+
+PagesDep = Annotated[Pages, Depends(get_pages)]
+
+
+def sign_in_url(next_path: str | None = None) -> str:
+    url = f"{CONSOLE_PATH}/sign-in"
+    return f"{url}?next={quote(next_path, safe='/')}" if next_path else url
+
+
+def get_staff(request: Request, services: ServicesDep) -> Principal:
+    """The signed-in support principal; otherwise a redirect (303) to the sign-in page."""
+    principal = SESSION.principal(request, services.settings.jwt_secret)
+    if principal is None:
+        raise HTTPException(303, "sign in first", headers={"Location": sign_in_url(request.url.path)})
+    return principal
+
+
+StaffDep = Annotated[Principal, Depends(get_staff)]
+
+
+def get_desk(services: ServicesDep) -> SupportDesk:
+    """The support desk, in-process: the JSON API's support routes call the same one."""
+    return services.support
+
+
+DeskDep = Annotated[SupportDesk, Depends(get_desk)]
+
+
+class FormRefused(Exception):
+    """A POST whose form does not carry the token its CSRF cookie signs; the console's
+    exception handler answers it with a page (403)."""
+
+
+async def check_csrf(request: Request, pages: PagesDep) -> None:
+    form = await request.form()
+    token = form.get(FIELD)
+    if not pages.csrf.valid(request, token if isinstance(token, str) else None):
+        raise FormRefused(
+            "This form expired or came from another site. Go back, reload the page and try again."
+        )
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def problem(
+    request: Request, pages: Pages, staff: Principal | None, status: int, title: str, message: str
+) -> HTMLResponse:
+    """A page saying what went wrong and what to do: a case that does not exist, a service that
+    did not answer (retry), a form from another site."""
+    context: dict[str, object] = {"title": title, "message": message, "staff": staff, "errors": []}
+    return pages.render(request, "support/problem.html", context, status_code=status)
