@@ -41,9 +41,12 @@ MATRIX: dict[Permission, frozenset[Role]] = {
 }
 
 PUBLIC: frozenset[str] = frozenset(
-    {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {
+        *("/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"),
+        *("/support", "/support/sign-in", "/support/sign-out"),
+    }
 )
-"""Paths served without a token: probes and the API's own documentation."""
+"""Paths served without a token: probes, the API's own documentation, and the console's way in."""
 
 
 def allows(role: Role, permission: Permission) -> bool:

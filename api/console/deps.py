@@ -15,6 +15,7 @@ from api.pages.csrf import FIELD, Csrf
 from api.pages.rendering import Pages
 from api.pages.session import SessionCookie
 from orchestrator.auth import Principal, Role
+from orchestrator.permissions import Permission
 from orchestrator.support_desk import SupportDesk
 
 CONSOLE_PATH = "/support"
@@ -36,12 +37,13 @@ def sign_in_url(next_path: str | None = None) -> str:
 
 def get_staff(request: Request, services: ServicesDep) -> Principal:
     """The signed-in support principal; otherwise a redirect (303) to the sign-in page."""
-    principal = SESSION.principal(request, services.settings.jwt_secret)
+    principal = SESSION.principal(request, services.tokens)
     if principal is None:
         raise HTTPException(303, "sign in first", headers={"Location": sign_in_url(request.url.path)})
     return principal
 
 
+get_staff.permission = Permission.support_cases  # type: ignore[attr-defined]
 StaffDep = Annotated[Principal, Depends(get_staff)]
 
 

@@ -18,7 +18,7 @@ for module in (sign_in, case_list, case_page, bulk):
 async def _form_refused(request: Request, exc: Exception) -> Response:
     services: Services = request.app.state.services
     pages = get_pages(services)
-    staff = SESSION.principal(request, services.settings.jwt_secret)
+    staff = SESSION.principal(request, services.tokens)
     return problem(request, pages, staff, 403, "The form was not accepted", str(exc))
 
 

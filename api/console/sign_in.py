@@ -56,7 +56,7 @@ async def sign_in(
         status, message = 400, "Enter a support token"
     else:
         try:
-            SESSION.verify(form.token, services.settings.jwt_secret)
+            SESSION.verify(form.token, services.tokens)
         except Unauthenticated as exc:
             status, message = 401, f"The token was not accepted: {exc}"
         except Forbidden as exc:

@@ -1,6 +1,6 @@
 """A signed-in page session: the person's bearer token, kept in an HttpOnly cookie scoped to
 their pages, and checked on every request exactly as the JSON API checks a bearer token (same
-secret, same expiry), plus the role those pages are for.
+verifier, same rules), plus the role those pages are for.
 
 The token is the session: nothing is stored server-side, signing out clears the cookie, and the
 token's own `exp` ends the session.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from api.pages.cookies import clear_cookie, set_cookie
-from orchestrator.auth import Principal, Role, verify_token
+from orchestrator.auth import Principal, Role, TokenVerifier
 from orchestrator.errors import Forbidden, OneStopError
 
 
@@ -21,22 +21,22 @@ class SessionCookie:
         self.path = path
         self.role = role
 
-    def verify(self, token: str, secret: str) -> Principal:
+    def verify(self, token: str, tokens: TokenVerifier) -> Principal:
         """The token's principal, or Unauthenticated / Forbidden saying why not."""
-        principal = verify_token(token.strip(), secret)
+        principal = tokens.verify(token.strip())
         if principal.role is not self.role:
             raise Forbidden(
                 f"this is a {principal.role.value} token: these pages need a {self.role.value} token"
             )
         return principal
 
-    def principal(self, request: Request, secret: str) -> Principal | None:
+    def principal(self, request: Request, tokens: TokenVerifier) -> Principal | None:
         """Who is signed in, or None (no cookie, an expired or forged token, another role)."""
         token = request.cookies.get(self.name)
         if not token:
             return None
         try:
-            return self.verify(token, secret)
+            return self.verify(token, tokens)
         except OneStopError:
             return None
 
