@@ -21,6 +21,7 @@ from onestop.resync import resync
 from onestop.stack import running_stack
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.catalog import load_catalog
+from orchestrator.catalog_status import FileState, FileStatus
 from orchestrator.diagram import mermaid
 from orchestrator.embedded import EmbeddedServers
 from orchestrator.errors import DefinitionError, OneStopError, Unavailable
@@ -208,6 +209,42 @@ def catalog_validate(path: Annotated[Path | None, typer.Argument(help="catalog f
         _out(f"ok {definition.type} v{definition.version}: {len(definition.steps)} steps")
 
 
+@catalog_app.command("status")
+def catalog_status() -> None:
+    """Show every file of the running API's catalog: loaded (type, version, digest, since when) or
+    rejected (every problem, since when, and the version still live); exit 1 if one is rejected.
+
+    Example: onestop catalog status
+    """
+    settings = _settings()
+    with _api_client(settings, Principal(sub="cli", role=Role.designer)) as client:
+        response = client.get("/v1/catalog")
+    if response.is_error:
+        _print_response(response)
+    files = [FileState.model_validate(f) for f in response.json()["files"]]
+    for state in files:
+        _out(_file_line(state))
+        for problem in state.problems:
+            _out(f"    {problem}")
+    if any(state.status is FileStatus.rejected for state in files):
+        raise typer.Exit(1)
+
+
+def _file_line(state: FileState) -> str:
+    since = state.since.isoformat(timespec="seconds")
+    live = state.live
+    served = ""
+    if live is not None:
+        what = f"{live.type} v{live.version}" if live.type else "agency directory"
+        served = f"{what} {live.digest[:12]}"
+    if state.status is FileStatus.loaded:
+        return f"loaded   {state.file}: {served} since {since}"
+    kept = (
+        f" (live: {served} since {live.since.isoformat(timespec='seconds')})" if live else " (nothing live)"
+    )
+    return f"rejected {state.file} since {since}: {len(state.problems)} problem(s){kept}"
+
+
 @catalog_app.command("diagram")
 def catalog_diagram(
     type_: Annotated[str, typer.Argument(metavar="TYPE")],
@@ -273,6 +310,13 @@ def main() -> None:
         code = exc.exit_code
     except OneStopError as exc:
         sys.stderr.write(f"error: {exc}\n")
+        code = 1
+    except httpx.TransportError as exc:
+        where = exc.request.url.copy_with(path="/", query=None)
+        sys.stderr.write(
+            f"error: cannot reach the OneStop API at {where} ({type(exc).__name__}): "
+            "start it with `onestop dev`, or point ONESTOP_API_HOST and ONESTOP_API_PORT at it\n"
+        )
         code = 1
     except ValidationError as exc:
         sys.stderr.write(f"error: {exc}\n")

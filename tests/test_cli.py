@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import jwt
 
+from orchestrator.embedded import free_port
 from orchestrator.settings import Settings
 from tests.conftest import CATALOG
 
@@ -118,3 +120,48 @@ def test_temporal_setup_needs_an_address(tmp_path: Path) -> None:
     result = run("temporal", "setup", home=tmp_path)
     assert result.returncode == 2
     assert "ONESTOP_TEMPORAL_ADDRESS" in result.stderr
+
+
+def _at(stack: Settings) -> dict[str, str]:
+    """The environment that points the CLI at the session's API."""
+    return {
+        "ONESTOP_API_HOST": stack.api_host,
+        "ONESTOP_API_PORT": str(stack.api_port),
+        "ONESTOP_JWT_SECRET": stack.jwt_secret,
+    }
+
+
+async def test_catalog_status_shows_every_file_of_the_running_catalog(
+    tmp_path: Path, stack: Settings
+) -> None:
+    """The API runs in this test's event loop: the CLI runs in a thread so the loop can answer it."""
+    bad = stack.catalog_path / "probe_status.yaml"
+    bad.write_text(
+        (CATALOG / "marriage.yaml")
+        .read_text()
+        .replace("type: marriage", "type: probe_status")
+        .replace("agency: tax_office", "agency: taxes")
+    )
+    try:
+        result = await asyncio.to_thread(run, "catalog", "status", home=tmp_path, extra=_at(stack))
+    finally:
+        bad.unlink()
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("loaded   moving_house.yaml: moving_house v1 ") for line in lines), (
+        result.stderr
+    )
+    assert any(line.startswith("loaded   agencies.yaml: agency directory ") for line in lines), lines
+    rejected = next(i for i, line in enumerate(lines) if line.startswith("rejected probe_status.yaml since "))
+    assert lines[rejected].endswith("(nothing live)")
+    assert "unknown agency 'taxes'" in lines[rejected + 1]
+    clean = await asyncio.to_thread(run, "catalog", "status", home=tmp_path, extra=_at(stack))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "rejected" not in clean.stdout
+
+
+def test_a_command_that_needs_the_api_says_how_to_reach_it(tmp_path: Path) -> None:
+    result = run("catalog", "status", home=tmp_path, extra={"ONESTOP_API_PORT": str(free_port())})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot reach the OneStop API at http://127.0.0.1:")
+    assert "onestop dev" in result.stderr and len(result.stderr.splitlines()) == 1

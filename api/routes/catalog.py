@@ -1,12 +1,18 @@
-"""Designers read and validate life-event definitions; everyone may read the catalog."""
+"""Designers read and validate life-event definitions; everyone may read the catalog.
+
+Designers also see each file of the catalog folder as the running API holds it (loaded, or
+rejected with its problems), because a rejected file is otherwise only a line in a server log.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import DesignerDep, PrincipalDep, ServicesDep
+from orchestrator.auth import Role
 from orchestrator.catalog import parse_definition
+from orchestrator.catalog_status import FileState
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.diagram import mermaid
 from orchestrator.errors import DefinitionError, InputError, UnknownLifeEvent
@@ -22,6 +28,9 @@ class CatalogEntry(BaseModel):
 class CatalogList(BaseModel):
     data: list[CatalogEntry]
     count: int
+    files: list[FileState] | None = Field(
+        default=None, description="designers only: every file of the catalog folder, loaded or rejected"
+    )
 
 
 class CatalogDefinition(BaseModel):
@@ -38,14 +47,15 @@ class ValidationReport(BaseModel):
 router = APIRouter(prefix="/v1/catalog", tags=["designers"])
 
 
-@router.get("", response_model=CatalogList)
-async def list_catalog(_: PrincipalDep, services: ServicesDep) -> CatalogList:
-    """Every life event OneStop can run now."""
+@router.get("", response_model=CatalogList, response_model_exclude_none=True)
+async def list_catalog(principal: PrincipalDep, services: ServicesDep) -> CatalogList:
+    """Every life event OneStop can run now; for designers, every catalog file's state too."""
     entries = [
         CatalogEntry(type=d.type, version=d.version, title=d.title, description=d.description)
         for d in services.catalog.current().definitions.values()
     ]
-    return CatalogList(data=entries, count=len(entries))
+    files = services.catalog.files() if principal.role is Role.designer else None
+    return CatalogList(data=entries, count=len(entries), files=files)
 
 
 @router.get("/{type_}", response_model=CatalogDefinition)

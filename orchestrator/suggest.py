@@ -1,0 +1,15 @@
+""" "Did you mean" for a name that is not known: most unknown names in a definition are typos,
+and the fix is the nearest known name, which the designer should not have to look up."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`; did you mean 'x'?` (or `'x' or 'y'`) for the closest known names, or nothing."""
+    close = difflib.get_close_matches(name, list(known), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
