@@ -23,8 +23,9 @@ from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.catalog import load_catalog
 from orchestrator.catalog_status import FileState, FileStatus
 from orchestrator.diagram import mermaid
+from orchestrator.drafts import check_paths, live_directory
 from orchestrator.embedded import EmbeddedServers
-from orchestrator.errors import DefinitionError, OneStopError, Unavailable
+from orchestrator.errors import OneStopError, Unavailable
 from orchestrator.logs import configure_logging
 from orchestrator.search_attributes import REQUIRED, register, type_name
 from orchestrator.settings import Settings
@@ -196,17 +197,33 @@ def cases_resync(
 
 
 @catalog_app.command("validate")
-def catalog_validate(path: Annotated[Path | None, typer.Argument(help="catalog folder")] = None) -> None:
-    """Validate every definition; list every problem and exit 1 if there is any."""
+def catalog_validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PATH]...",
+            help="definition files, catalog folders or an agencies.yaml (default: the configured catalog)",
+        ),
+    ] = None,
+) -> None:
+    """Check drafts before they go live, against the configured catalog's agency directory (a
+    folder's own agencies.yaml instead, if it has one); every problem, exit 1 if there is any.
+
+    Example: onestop catalog validate ~/drafts/adoption.yaml catalog/
+    """
     settings = _settings()
-    try:
-        catalog = load_catalog(path or settings.catalog_path)
-    except DefinitionError as exc:
-        for problem in exc.problems:
-            _out(problem)
-        raise typer.Exit(1) from None
-    for definition in catalog.definitions.values():
-        _out(f"ok {definition.type} v{definition.version}: {len(definition.steps)} steps")
+    for path in paths or []:
+        if not path.exists():
+            raise typer.BadParameter(
+                f"{path} does not exist: name a definition file or a catalog folder", param_hint="PATH"
+            )
+    reports = check_paths(paths or [settings.catalog_path], live_directory(settings.catalog_path))
+    for checked in reports:
+        _out(checked.summary())
+        for problem in checked.problems:
+            _out(f"    {problem}")
+    if not all(checked.valid for checked in reports):
+        raise typer.Exit(1)
 
 
 @catalog_app.command("status")

@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 
 from api.deps import DesignerDep, PrincipalDep, ServicesDep
 from orchestrator.auth import Role
-from orchestrator.catalog import parse_definition
 from orchestrator.catalog_status import FileState
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.diagram import mermaid
-from orchestrator.errors import DefinitionError, InputError, UnknownLifeEvent
+from orchestrator.drafts import DraftReport, check_draft
+from orchestrator.errors import InputError, UnknownLifeEvent
 
 
 class CatalogEntry(BaseModel):
@@ -36,12 +36,6 @@ class CatalogList(BaseModel):
 class CatalogDefinition(BaseModel):
     definition: LifeEventDefinition
     mermaid: str
-
-
-class ValidationReport(BaseModel):
-    valid: bool
-    problems: list[str]
-    mermaid: str | None = None
 
 
 router = APIRouter(prefix="/v1/catalog", tags=["designers"])
@@ -77,16 +71,13 @@ _YAML_BODY = {
 }
 
 
-@router.post(":validate", response_model=ValidationReport, openapi_extra=_YAML_BODY)
-async def validate_definition(_: DesignerDep, services: ServicesDep, request: Request) -> ValidationReport:
-    """Check a definition (YAML or JSON) without installing it: every problem at once, or its diagram."""
+@router.post(":validate", response_model=DraftReport, openapi_extra=_YAML_BODY)
+async def validate_definition(_: DesignerDep, services: ServicesDep, request: Request) -> DraftReport:
+    """Check a definition (YAML or JSON) against the live agency directory without installing it:
+    every problem at once, or its diagram (the same check as `onestop catalog validate`)."""
     raw = await request.body()
     try:
         text = raw.decode()
     except UnicodeDecodeError:
         raise InputError("body", "must be UTF-8 text") from None
-    try:
-        definition = parse_definition(text, "definition", services.catalog.current().directory)
-    except DefinitionError as exc:
-        return ValidationReport(valid=False, problems=exc.problems)
-    return ValidationReport(valid=True, problems=[], mermaid=mermaid(definition))
+    return check_draft(text, "definition", services.catalog.directory())
