@@ -13,19 +13,19 @@ from typing import Annotated
 
 import httpx
 import typer
-from pydantic import ValidationError
 from temporalio.service import RPCError
 
 from onestop.bench import report, run_bench
 from onestop.resync import resync
 from onestop.stack import running_stack
+from onestop.user_errors import INTERRUPTED, describe, refused
 from orchestrator.auth import Principal, Role, issue_token
-from orchestrator.catalog import load_catalog
+from orchestrator.catalog import AGENCIES_FILE, find_definition
 from orchestrator.catalog_status import FileState, FileStatus
 from orchestrator.diagram import mermaid
 from orchestrator.drafts import check_paths, live_directory
 from orchestrator.embedded import EmbeddedServers
-from orchestrator.errors import OneStopError, Unavailable
+from orchestrator.errors import DefinitionError, Unavailable
 from orchestrator.logs import configure_logging
 from orchestrator.search_attributes import REQUIRED, register, type_name
 from orchestrator.settings import Settings
@@ -103,19 +103,28 @@ def _run_forever(main: Coroutine[None, None, None]) -> None:
 
 @app.command()
 def dev() -> None:
-    """Run the whole embedded stack: Temporal, MongoDB-wire server, simulators, worker and API."""
+    """Run the whole embedded stack: Temporal, MongoDB-wire server, simulators, worker and API.
+
+    Example: onestop dev
+    """
     _run_forever(_serve(_settings(), api=True, worker=True, simulators=True, ui=True))
 
 
 @app.command()
 def worker() -> None:
-    """Run a worker against ONESTOP_TEMPORAL_ADDRESS and ONESTOP_MONGODB_URL."""
+    """Run a worker against ONESTOP_TEMPORAL_ADDRESS and ONESTOP_MONGODB_URL.
+
+    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 ONESTOP_MONGODB_URL=mongodb://db:27017 onestop worker
+    """
     _run_forever(_serve(_settings(), api=False, worker=True, simulators=False, ui=False))
 
 
 @app.command()
 def api() -> None:
-    """Run the HTTP API alone."""
+    """Run the HTTP API alone.
+
+    Example: ONESTOP_API_HOST=0.0.0.0 ONESTOP_API_PORT=8000 onestop api
+    """
     _run_forever(_serve(_settings(), api=True, worker=False, simulators=False, ui=False))
 
 
@@ -125,7 +134,16 @@ def token(
     sub: Annotated[str, typer.Option(help="subject: citizen id, staff id or agency id")],
     agency: Annotated[str | None, typer.Option(help="agency name, for agency tokens")] = None,
 ) -> None:
-    """Print a development bearer token signed with the configured key."""
+    """Print a development bearer token signed with the configured key.
+
+    Example: onestop token --role agency --sub tax-1 --agency tax_office
+    """
+    if role is Role.agency and agency is None:
+        raise typer.BadParameter("an agency token names its agency: add --agency NAME", param_hint="--agency")
+    if role is not Role.agency and agency is not None:
+        raise typer.BadParameter(
+            "the agency claim goes with --role agency only: drop --agency", param_hint="--agency"
+        )
     settings = _settings()
     principal = Principal(sub=sub, role=role, agency=agency)
     _out(issue_token(principal, settings.jwt_secret, settings.jwt_ttl_seconds))
@@ -137,10 +155,18 @@ def _api_client(settings: Settings, principal: Principal) -> httpx.Client:
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
 
 
-def _print_response(response: httpx.Response) -> None:
-    _out(json.dumps(response.json(), indent=2))
+def _print_response(response: httpx.Response, fix: str = "") -> None:
+    """The API's answer as JSON, or its refusal as one line on stderr (`fix`: what to change)."""
     if response.is_error:
-        raise typer.Exit(1)
+        line, code = refused(response, fix)
+        sys.stderr.write(f"error: {line}\n")
+        raise typer.Exit(code)
+    _out(json.dumps(response.json(), indent=2))
+
+
+_DATA_FIX = (
+    """give the citizen's data as one JSON object in single quotes, e.g. --data '{"owns_vehicle": true}'"""
+)
 
 
 @app.command()
@@ -150,16 +176,23 @@ def trigger(
     data: Annotated[str, typer.Option(help="the citizen's data as JSON")] = "{}",
     idempotency_key: Annotated[str | None, typer.Option(help="Idempotency-Key header")] = None,
 ) -> None:
-    """Report a life event for a citizen through the running API."""
+    """Report a life event for a citizen through the running API.
+
+    Example: onestop trigger marriage --citizen c-42 --data '{"spouse_a_name": "Ana Lima",
+    "spouse_b_name": "Rui Costa", "marriage_date": "2026-09-09", "household_address": "1 Rua Nova"}'
+    """
     settings = _settings()
     try:
         payload = json.loads(data)
     except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+        raise typer.BadParameter(f"not JSON: {exc}: {_DATA_FIX}", param_hint="--data") from None
+    if not isinstance(payload, dict):
+        raise typer.BadParameter(f"not a JSON object: {_DATA_FIX}", param_hint="--data")
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     with _api_client(settings, Principal(sub=citizen, role=Role.citizen)) as client:
         _print_response(
-            client.post("/v1/life-events", json={"type": type_, "data": payload}, headers=headers)
+            client.post("/v1/life-events", json={"type": type_, "data": payload}, headers=headers),
+            fix="correct TYPE or --data",
         )
 
 
@@ -168,13 +201,16 @@ def cases_show(
     case_id: str,
     citizen: Annotated[str | None, typer.Option(help="read as this citizen instead of support")] = None,
 ) -> None:
-    """Show a case: status, steps and timeline."""
+    """Show a case: status, steps and timeline.
+
+    Example: onestop cases show 6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10 --citizen c-42
+    """
     settings = _settings()
     principal = (
         Principal(sub=citizen, role=Role.citizen) if citizen else Principal(sub="cli", role=Role.support)
     )
     with _api_client(settings, principal) as client:
-        _print_response(client.get(f"/v1/cases/{case_id}"))
+        _print_response(client.get(f"/v1/cases/{case_id}"), fix="check the case id (and --citizen)")
 
 
 @cases_app.command("resync")
@@ -264,12 +300,25 @@ def _file_line(state: FileState) -> str:
 
 @catalog_app.command("diagram")
 def catalog_diagram(
-    type_: Annotated[str, typer.Argument(metavar="TYPE")],
-    path: Annotated[Path | None, typer.Option(help="catalog folder")] = None,
+    type_: Annotated[str, typer.Argument(metavar="TYPE", help="life event type, e.g. moving_house")],
+    path: Annotated[Path | None, typer.Option(help="catalog folder (default: the configured one)")] = None,
 ) -> None:
-    """Print a life event as a Mermaid flowchart."""
+    """Print a life event as a Mermaid flowchart (paste it into any Mermaid viewer).
+
+    Example: onestop catalog diagram birth_registration > birth.mmd
+    """
     settings = _settings()
-    _out(mermaid(load_catalog(path or settings.catalog_path).get(type_)))
+    folder = path or settings.catalog_path
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{folder} is not a folder: name the catalog folder", param_hint="--path")
+    try:
+        definition = find_definition(folder, type_)
+    except DefinitionError:
+        raise typer.BadParameter(
+            f"{folder} has no valid {AGENCIES_FILE}: name a catalog folder (`onestop catalog validate {folder}`)",
+            param_hint="--path",
+        ) from None
+    _out(mermaid(definition))
 
 
 @temporal_app.command("setup")
@@ -310,7 +359,10 @@ def bench(
     fan_out: Annotated[int, typer.Option(min=1, max=7, help="parallel steps after the first")] = 7,
     rounds: Annotated[int, typer.Option(min=1, max=9, help="interleaved repetitions; medians reported")] = 3,
 ) -> None:
-    """Measure the engine against bare Temporal with the same fan-out, in one run, on fresh servers."""
+    """Measure the engine against bare Temporal with the same fan-out, in one run, on fresh servers.
+
+    Example: onestop bench --cases 200 --concurrency 50 --rounds 3
+    """
     settings = _settings()
     results = asyncio.run(run_bench(settings, cases, concurrency, fan_out, rounds))
     _out(report(results, cases, concurrency, fan_out))
@@ -318,31 +370,21 @@ def bench(
 
 def main() -> None:
     """Entry point; exits with os._exit so the Temporal SDK's exit-time abort (sdk-python #300) cannot
-    turn a finished command into a crash."""
+    turn a finished command into a crash. Errors a user can meet are one line (`user_errors`)."""
     code = 0
     try:
         result = app(standalone_mode=False)
         code = result if isinstance(result, int) else 0  # click returns Exit codes in this mode
     except typer.Exit as exc:
         code = exc.exit_code
-    except OneStopError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        code = 1
-    except httpx.TransportError as exc:
-        where = exc.request.url.copy_with(path="/", query=None)
-        sys.stderr.write(
-            f"error: cannot reach the OneStop API at {where} ({type(exc).__name__}): "
-            "start it with `onestop dev`, or point ONESTOP_API_HOST and ONESTOP_API_PORT at it\n"
-        )
-        code = 1
-    except ValidationError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        code = 2
-    except typer.TyperException as exc:  # usage errors; typer vendors click, so click's own never match
-        sys.stderr.write(f"error: {exc.format_message()}\n")
-        code = exc.exit_code
     except typer.Abort:
-        code = 130
+        code = INTERRUPTED
+    except Exception as exc:
+        told = describe(exc)
+        if told is None:
+            raise
+        line, code = told
+        sys.stderr.write(f"error: {line}\n")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -23,7 +23,15 @@ from orchestrator.definition import LifeEventDefinition
 from orchestrator.definition_parse import AGENCIES_FILE, parse_definition, parse_directory
 from orchestrator.errors import DefinitionError, UnknownLifeEvent
 
-__all__ = ["AGENCIES_FILE", "Catalog", "CatalogSource", "load_catalog", "parse_definition", "read_directory"]
+__all__ = [
+    "AGENCIES_FILE",
+    "Catalog",
+    "CatalogSource",
+    "find_definition",
+    "load_catalog",
+    "parse_definition",
+    "read_directory",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +77,22 @@ def load_catalog(path: Path) -> Catalog:
     if problems:
         raise DefinitionError(str(path), problems)
     return catalog
+
+
+def find_definition(path: Path, type_: str) -> LifeEventDefinition:
+    """The valid definition of `type_` in the folder `path`, whatever the state of the other files
+    (for a designer's tools; an invalid agencies.yaml is a DefinitionError)."""
+    directory = read_directory(path / AGENCIES_FILE)
+    known: list[str] = []
+    for file in _definition_files(path):
+        try:
+            definition = parse_definition(file.read_text(), str(file), directory)
+        except (DefinitionError, OSError):
+            continue
+        if definition.type == type_:
+            return definition
+        known.append(definition.type)
+    raise UnknownLifeEvent(type_, known)
 
 
 def _definition_files(path: Path) -> list[Path]:

@@ -33,7 +33,8 @@ class DefinitionError(OneStopError):
 class UnknownLifeEvent(OneStopError):
     def __init__(self, type_: str, known: list[str] | None = None) -> None:
         self.type = type_
-        super().__init__(f"unknown life event type {type_!r}{did_you_mean(type_, known or [])}")
+        self.known = sorted(known or [])
+        super().__init__(f"unknown life event type {type_!r}{did_you_mean(type_, self.known)}")
 
 
 class InputError(OneStopError):

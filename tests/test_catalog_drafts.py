@@ -101,7 +101,7 @@ def test_an_empty_folder_and_a_missing_path_say_what_to_give(tmp_path: Path) -> 
     assert missing.returncode == 2
     assert missing.stderr == (
         f"error: Invalid value for PATH: {tmp_path / 'nope.yaml'} does not exist: "
-        "name a definition file or a catalog folder\n"
+        "name a definition file or a catalog folder (see `onestop catalog validate --help`)\n"
     )
 
 

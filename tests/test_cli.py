@@ -7,9 +7,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jwt
+import pytest
+import typer.main
 
+from onestop import cli
 from orchestrator.embedded import free_port
 from orchestrator.settings import Settings
 from tests.conftest import CATALOG
@@ -165,3 +169,88 @@ def test_a_command_that_needs_the_api_says_how_to_reach_it(tmp_path: Path) -> No
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot reach the OneStop API at http://127.0.0.1:")
     assert "onestop dev" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "says"),
+    [
+        (
+            ["trigger", "marriage", "--citizen", "c", "--data", "{"],
+            {},
+            "give the citizen's data as one JSON object",
+        ),
+        (["trigger", "marriage", "--citizen", "c", "--data", "[1]"], {}, "not a JSON object"),
+        (
+            ["token", "--role", "agency", "--sub", "tax-1"],
+            {},
+            "an agency token names its agency: add --agency NAME",
+        ),
+        (["token", "--sub", "c"], {}, "Choose from: citizen, agency, designer, support"),
+        (
+            ["token", "--role", "citizen", "--sub", "c"],
+            {"ONESTOP_JWT_TTL_SECONDS": "soon"},
+            "ONESTOP_JWT_TTL_SECONDS",
+        ),
+        (["catalog", "validate", "/nowhere/draft.yaml"], {}, "does not exist: name a definition file"),
+        (["catalog", "diagram", "movng_house"], {}, "did you mean 'moving_house'?"),
+        (
+            ["catalog", "diagram", "marriage", "--path", "/"],
+            {},
+            "has no valid agencies.yaml: name a catalog folder",
+        ),
+        (["catalog", "frobnicate"], {}, "No such command 'frobnicate'"),
+    ],
+    ids=[
+        "bad-json",
+        "not-an-object",
+        "agency-without-agency",
+        "missing-role",
+        "bad-setting",
+        "missing-file",
+        "unknown-type",
+        "not-a-catalog",
+        "unknown-command",
+    ],
+)
+def test_every_user_error_is_one_line_naming_the_fix(
+    tmp_path: Path, args: list[str], extra: dict[str, str], says: str
+) -> None:
+    result = run(*args, home=tmp_path, extra=extra)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr and "pydantic" not in result.stderr
+
+
+async def test_an_api_refusal_is_one_line_and_exit_2(tmp_path: Path, stack: Settings) -> None:
+    """The API runs in this test's event loop: the CLI runs in a thread so the loop can answer it."""
+    trigger = await asyncio.to_thread(
+        run, "trigger", "movng_house", "--citizen", "c-cli", home=tmp_path, extra=_at(stack)
+    )
+    assert trigger.returncode == 2
+    assert trigger.stderr == (
+        "error: the API answered 422: type: unknown life event type 'movng_house'; "
+        "did you mean 'moving_house'?: correct TYPE or --data\n"
+    )
+    show = await asyncio.to_thread(run, "cases", "show", "no-such-case", home=tmp_path, extra=_at(stack))
+    assert show.returncode == 2
+    assert show.stderr.startswith("error: the API answered 404: ") and show.stderr.count("\n") == 1
+    forged = await asyncio.to_thread(
+        run, "cases", "show", "x", home=tmp_path, extra={**_at(stack), "ONESTOP_JWT_SECRET": "another-key"}
+    )
+    assert forged.returncode == 2 and "ONESTOP_JWT_SECRET" in forged.stderr
+
+
+def test_every_command_helps_with_an_example(tmp_path: Path) -> None:
+    def commands(command: Any, path: str) -> list[tuple[str, str]]:
+        """(path, help) of every leaf command; typer vendors click, so groups are known by `commands`."""
+        subs: dict[str, Any] = getattr(command, "commands", {})
+        if subs:
+            return [pair for name, sub in subs.items() for pair in commands(sub, f"{path} {name}")]
+        return [(path, command.help or "")]
+
+    found = commands(typer.main.get_command(cli.app), "onestop")
+    assert len(found) >= 12
+    assert [path for path, text in found if "Example: " not in text or "onestop " not in text] == []
+    shown = run("catalog", "validate", "--help", home=tmp_path)
+    assert shown.returncode == 0 and "Example: onestop catalog validate" in shown.stdout
