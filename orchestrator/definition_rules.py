@@ -11,6 +11,7 @@ from typing import Any
 from orchestrator import conditions
 from orchestrator.agencies import AgencyDirectory
 from orchestrator.definition import FieldType, LifeEventDefinition, StepKind
+from orchestrator.suggest import did_you_mean
 
 _ZERO: dict[FieldType, object] = {
     FieldType.string: "",
@@ -35,6 +36,8 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
         for f in definition.inputs
         if not f.personal
     }
+    personal = [f.name for f in definition.inputs if f.personal]
+    types = {f.name: f.type.value for f in definition.inputs}
     ids = [s.id for s in definition.steps]
     for i, step in enumerate(definition.steps):
         at = ("steps", i)
@@ -42,22 +45,36 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
             problems.append(((*at, "id"), f"duplicate step id {step.id!r}"))
         agency = directory.agencies.get(step.agency)
         if agency is None:
-            problems.append(((*at, "agency"), f"unknown agency {step.agency!r}"))
+            problems.append(
+                (
+                    (*at, "agency"),
+                    f"unknown agency {step.agency!r}{did_you_mean(step.agency, directory.agencies)}",
+                )
+            )
         else:
             for key in ("action", "compensation"):
                 name = getattr(step, key)
                 if name is not None and name not in agency.actions:
-                    problems.append(((*at, key), f"agency {step.agency!r} has no action {name!r}"))
+                    message = (
+                        f"agency {step.agency!r} has no action {name!r}{did_you_mean(name, agency.actions)}"
+                    )
+                    problems.append(((*at, key), message))
         accepts = directory.action(step.agency, step.action)
         for j, name in enumerate(step.inputs):
             if name not in field_names:
-                problems.append(((*at, "inputs", j), f"{name!r} is not an input of {definition.type!r}"))
+                message = f"{name!r} is not an input of {definition.type!r}{did_you_mean(name, field_names)}"
+                problems.append(((*at, "inputs", j), message))
             elif accepts is not None and name not in accepts.accepts:
-                problems.append(((*at, "inputs", j), f"{step.agency}.{step.action} does not accept {name!r}"))
+                message = (
+                    f"{step.agency}.{step.action} does not accept {name!r}: its data contract accepts "
+                    f"{', '.join(accepts.accepts) or 'no fields'} (agencies.yaml)"
+                )
+                problems.append(((*at, "inputs", j), message))
         for j, name in enumerate(step.asks):
             asked = definition.field(name)
             if asked is None:
-                problems.append(((*at, "asks", j), f"{name!r} is not an input of {definition.type!r}"))
+                message = f"{name!r} is not an input of {definition.type!r}{did_you_mean(name, field_names)}"
+                problems.append(((*at, "asks", j), message))
             elif asked.required:
                 problems.append(
                     ((*at, "asks", j), f"{name!r} is asked during the case: make it required: false")
@@ -69,15 +86,20 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
         returns = accepts.returns if accepts is not None else []
         for j, key in enumerate(step.outputs):
             if accepts is not None and key not in returns:
-                problems.append(((*at, "outputs", j), f"{step.agency}.{step.action} returns no {key!r}"))
+                message = (
+                    f"{step.agency}.{step.action} returns no {key!r}{did_you_mean(key, returns)}: it returns "
+                    f"{', '.join(returns) or 'nothing a step may keep'} (agencies.yaml)"
+                )
+                problems.append(((*at, "outputs", j), message))
         if step.kind is StepKind.citizen_input and not step.asks:
             problems.append(((*at, "asks"), "a citizen_input step must list the fields it asks for"))
         for j, dep in enumerate(step.depends_on):
             if dep not in ids:
-                problems.append(((*at, "depends_on", j), f"unknown step {dep!r}"))
+                problems.append(((*at, "depends_on", j), f"unknown step {dep!r}{did_you_mean(dep, ids)}"))
         if step.when is not None:
             earlier = {s: definition.step(s).outputs for s in _ancestors(definition, step.id) if s in ids}
-            problems += [((*at, "when"), p) for p in conditions.check(step.when, facts, earlier)]
+            found = conditions.check(step.when, facts, earlier, personal=personal, steps=ids, types=types)
+            problems += [((*at, "when"), p) for p in found]
     cycle = _find_cycle(definition)
     if cycle:
         problems.append((("steps",), "dependency cycle: " + " -> ".join(cycle)))
