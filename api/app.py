@@ -6,16 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import middleware, problems
-from api.routes import agency_tasks, cases, catalog, health, life_events, support
+from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
 from api.services import Services
+from orchestrator.audit_log import AuditLog
 from orchestrator.case_commands import CaseCommands
+from orchestrator.case_history import CaseHistory
 from orchestrator.catalog import CatalogSource
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
+from orchestrator.stuck_reasons import StuckRules
+from orchestrator.support_desk import SupportDesk
 from orchestrator.temporal_client import connect_temporal
 
 
@@ -29,12 +34,15 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
-        temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+        temporal = await connect_temporal(settings)
         stores = CaseStores.on(db)
         intake = CaseIntake(catalog_source, stores, temporal, settings.task_queue)
-        commands = CaseCommands(stores, temporal, settings.command_timeout_seconds)
+        audit = AuditLog(db)
+        commands = CaseCommands(stores, temporal, audit, settings.command_timeout_seconds)
+        rules = StuckRules(settings.stuck_citizen_minutes, settings.stuck_retrying_minutes)
+        support_desk = SupportDesk(db, commands, CaseHistory(temporal), audit, rules)
         app.state.services = Services(
-            settings, mongo, db, temporal, catalog_source, stores.cases, intake, commands
+            settings, mongo, db, temporal, catalog_source, stores.cases, intake, commands, audit, support_desk
         )
         try:
             yield
@@ -42,8 +50,15 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
             await mongo.close()
 
     app = FastAPI(title="OneStop", version="1", lifespan=lifespan)
+    app.add_middleware(
+        CORSMiddleware,  # the Temporal UI calls the codec from its own origin; nobody else may
+        allow_origins=settings.temporal_ui_origins,
+        allow_methods=["POST"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+        allow_credentials=True,
+    )
     problems.install(app)
     middleware.install(app)
-    for module in (life_events, cases, agency_tasks, support, catalog, health):
+    for module in (life_events, cases, agency_tasks, support, codec, catalog, health):
         app.include_router(module.router)
     return app

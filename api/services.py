@@ -8,12 +8,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
 
+from orchestrator.audit_log import AuditLog
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
+from orchestrator.support_desk import SupportDesk
 
 
 @dataclass
@@ -26,3 +28,5 @@ class Services:
     cases: CaseStore
     intake: CaseIntake
     commands: CaseCommands
+    audit: AuditLog
+    support: SupportDesk

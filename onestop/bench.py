@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.agency_client import AgencyPort
@@ -148,11 +149,12 @@ async def run_bench(settings: Settings, n: int, concurrency: int, k: int, rounds
                 "agency_base_url": f"http://127.0.0.1:{simulator_port}",
             }
         )
-        client = await connect_temporal(servers.temporal_address)
+        client = await connect_temporal(settings)  # the engine's payloads are encrypted, as in production
+        plain = await Client.connect(servers.temporal_address, data_converter=pydantic_data_converter)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(running_stack(settings, api=False, worker=False))
             runners = {
-                "bare Temporal": await stack.enter_async_context(_bare(client, k)),
+                "bare Temporal": await stack.enter_async_context(_bare(plain, k)),
                 "engine, in-process": await stack.enter_async_context(
                     _engine(client, settings, InProcessAgencies())
                 ),

@@ -15,6 +15,7 @@ import httpx
 import typer
 from temporalio.service import RPCError
 
+from onestop import support_cli
 from onestop.bench import report, run_bench
 from onestop.resync import resync
 from onestop.stack import running_stack
@@ -32,12 +33,16 @@ from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
 
 app = typer.Typer(help="OneStop: one report of a life event, every agency acts.", no_args_is_help=True)
-cases_app = typer.Typer(help="Inspect cases and rebuild them from Temporal.", no_args_is_help=True)
+cases_app = typer.Typer(
+    help="Inspect cases, act on stuck ones (support) and rebuild them from Temporal.", no_args_is_help=True
+)
 catalog_app = typer.Typer(help="Validate and draw life-event definitions.", no_args_is_help=True)
 temporal_app = typer.Typer(help="Prepare a Temporal cluster for OneStop.", no_args_is_help=True)
+audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(temporal_app, name="temporal")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:
@@ -50,6 +55,9 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+support_cli.register(cases_app, audit_app, _settings, _out)
+
+
 def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
     """Start whichever of Temporal and MongoDB has no configured address."""
     if not (settings.embedded_temporal or settings.embedded_mongodb):
@@ -59,6 +67,7 @@ def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
         temporal_port=settings.temporal_port,
         temporal_ui_port=settings.temporal_ui_port if ui else None,
         mongodb_port=settings.mongodb_port,
+        ui_codec_endpoint=f"http://{settings.api_host}:{settings.api_port}/v1/codec" if ui else None,
     )
     if settings.embedded_temporal:
         servers.start_temporal()
@@ -334,7 +343,7 @@ def temporal_setup() -> None:
         raise typer.BadParameter("set ONESTOP_TEMPORAL_ADDRESS to the cluster to prepare")
     address, namespace = settings.temporal_address, settings.temporal_namespace
     try:
-        added = asyncio.run(_register_search_attributes(address, namespace))
+        added = asyncio.run(_register_search_attributes(settings))
     except RPCError as exc:  # e.g. no such namespace, or not allowed to change it
         sys.stderr.write(f"error: Temporal at {address} refused ({exc.status.name}): {exc.message}\n")
         raise typer.Exit(1) from None
@@ -344,12 +353,12 @@ def temporal_setup() -> None:
         _out(f"nothing to add: all {len(REQUIRED)} search attributes are in namespace {namespace}")
 
 
-async def _register_search_attributes(address: str, namespace: str) -> list[str]:
+async def _register_search_attributes(settings: Settings) -> list[str]:
     try:
-        client = await connect_temporal(address, namespace)
+        client = await connect_temporal(settings)
     except RuntimeError as exc:  # the SDK's "Failed client connect", with the cause inside
-        raise Unavailable(f"cannot reach Temporal at {address}: {exc}") from None
-    return await register(client, namespace)
+        raise Unavailable(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
+    return await register(client, settings.temporal_namespace)
 
 
 @app.command()

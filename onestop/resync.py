@@ -26,7 +26,7 @@ async def reconciler(settings: Settings) -> AsyncIterator[tuple[Reconciler, Case
     mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
     try:
         stores = CaseStores.on(mongo[settings.mongodb_database])
-        temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+        temporal = await connect_temporal(settings)
         catalog = CatalogSource(settings.catalog_path)
         yield Reconciler(stores, temporal, settings.task_queue, catalog.directory), stores
     finally:

@@ -90,7 +90,7 @@ async def running_stack(
                 serving(sim_app, settings.api_host, settings.simulator_port, "simulators")
             )
         if worker:
-            client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+            client = await connect_temporal(settings)
             if agencies is None:
                 agencies, http = http_agencies(settings)
                 stack.push_async_callback(http.aclose)

@@ -11,6 +11,8 @@ the Update carries only field names, and people's free text stays in MongoDB.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import structlog
 from pydantic import BaseModel, Field, JsonValue, model_validator
@@ -18,6 +20,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateR
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from orchestrator.audit_log import AuditLog
 from orchestrator.auth import Principal, Role
 from orchestrator.case_store import CaseRecord
 from orchestrator.cases import FINAL_CASE_STATUSES, CaseView, StepStatus, WaitingFor, question_id
@@ -31,7 +34,14 @@ from orchestrator.contracts import (
     SupportInput,
 )
 from orchestrator.definition import StepKind, validate_data
-from orchestrator.errors import COMMAND_REFUSED, CaseNotFound, CaseStateError, InputError, Unavailable
+from orchestrator.errors import (
+    COMMAND_REFUSED,
+    CaseNotFound,
+    CaseStateError,
+    InputError,
+    OneStopError,
+    Unavailable,
+)
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
 
@@ -39,11 +49,14 @@ log = structlog.get_logger(__name__)
 
 
 class CaseCommands:
-    def __init__(self, stores: CaseStores, temporal: Client, answer_within: float = 5.0) -> None:
+    def __init__(
+        self, stores: CaseStores, temporal: Client, audit: AuditLog, answer_within: float = 5.0
+    ) -> None:
         self._cases = stores.cases
         self._definitions = stores.definitions
         self._vault = stores.vault
         self._temporal = temporal
+        self._audit = audit
         self._answer_within = answer_within
 
     async def visible_case(self, case_id: str, principal: Principal) -> CaseRecord:
@@ -54,7 +67,24 @@ class CaseCommands:
             raise CaseNotFound(case_id)
         return record
 
+    async def read_case(self, case_id: str, principal: Principal) -> CaseView:
+        """A case as its reader may see it; a support read is audited (it may show personal data)."""
+        record = await self.visible_case(case_id, principal)
+        if principal.role is Role.support:
+            await self._audit.append(
+                subject=principal.sub,
+                role=principal.role.value,
+                action="read_case",
+                case_id=case_id,
+                outcome="ok",
+            )
+        return record.view()
+
     async def cancel(self, case_id: str, principal: Principal, note: str | None) -> CaseView:
+        async with self._audited(principal, "cancel", case_id):
+            return await self._cancel(case_id, principal, note)
+
+    async def _cancel(self, case_id: str, principal: Principal, note: str | None) -> CaseView:
         """The person's own words stay in the read model; the workflow gets a reason code."""
         record = await self.visible_case(case_id, principal)
         _require_open(record)
@@ -66,6 +96,12 @@ class CaseCommands:
         return _merged(record, state)
 
     async def provide_input(
+        self, case_id: str, step_id: str, principal: Principal, data: dict[str, JsonValue]
+    ) -> CaseView:
+        async with self._audited(principal, "answer", case_id, step_id):
+            return await self._provide_input(case_id, step_id, principal, data)
+
+    async def _provide_input(
         self, case_id: str, step_id: str, principal: Principal, data: dict[str, JsonValue]
     ) -> CaseView:
         record = await self.visible_case(case_id, principal)
@@ -86,6 +122,10 @@ class CaseCommands:
         return _merged(record, await self._update(record, "answer", answer))
 
     async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseView:
+        async with self._audited(principal, "decide", case_id, step_id, verdict.reason or None):
+            return await self._decide(case_id, step_id, principal, verdict)
+
+    async def _decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseView:
         structlog.contextvars.bind_contextvars(
             case_id=case_id, workflow_id=workflow_id(case_id), step=step_id
         )
@@ -125,7 +165,20 @@ class CaseCommands:
         step_id: str | None,
         note: str | None,
     ) -> CaseView:
-        """retry_step, skip_step or compensate, as support staff (the route checks the role)."""
+        """A support Update (retry_step, skip_step, resolve_step, pause_step, resume_step or
+        compensate), as support staff (the route checks the role)."""
+        async with self._audited(principal, action, case_id, step_id, reason):
+            return await self._support(case_id, action, principal, reason, step_id, note)
+
+    async def _support(
+        self,
+        case_id: str,
+        action: str,
+        principal: Principal,
+        reason: str,
+        step_id: str | None,
+        note: str | None,
+    ) -> CaseView:
         record = await self.visible_case(case_id, principal)
         _require_open(record)
         if step_id is not None and all(s.id != step_id for s in record.steps):
@@ -137,7 +190,57 @@ class CaseCommands:
         log.info("support_action", action=action, step=step_id, reason=reason)
         return _merged(record, state)
 
-    async def _update(self, record: CaseRecord, name: str, arg: object) -> CaseState:
+    async def note(self, case_id: str, event: str, text: str, step_id: str | None = None) -> None:
+        await self._cases.add_event(case_id, event, text, step=step_id)
+
+    async def current_state(self, case_id: str) -> CaseState:
+        """The case as its workflow sees it now (a query), not as the read model last heard."""
+        handle = self._temporal.get_workflow_handle(workflow_id(case_id))
+        try:
+            async with asyncio.timeout(self._answer_within):
+                state: CaseState = await handle.query("state", result_type=CaseState)
+                return state
+        except TimeoutError:
+            raise Unavailable("the case did not answer in time: retry") from None
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(case_id) from None
+            raise Unavailable(f"Temporal did not answer ({exc.status.name}): retry") from exc
+
+    @asynccontextmanager
+    async def _audited(
+        self,
+        principal: Principal,
+        action: str,
+        case_id: str,
+        step_id: str | None = None,
+        reason: str | None = None,
+    ) -> AsyncIterator[None]:
+        """Every command anyone sends is audited with its outcome: accepted, or why not."""
+        outcome = "accepted"
+        try:
+            yield
+        except CaseStateError as exc:
+            outcome = f"refused: {exc}"
+            raise
+        except OneStopError as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+            raise
+        except BaseException as exc:
+            outcome = f"failed: {type(exc).__name__}"
+            raise
+        finally:
+            await self._audit.append(
+                subject=principal.sub,
+                role=principal.role.value,
+                action=action,
+                case_id=case_id,
+                step=step_id,
+                reason=reason,
+                outcome=outcome,
+            )
+
+    async def _update(self, record: CaseRecord, name: str, arg: Command) -> CaseState:
         """Send the command and wait, bounded, for the workflow's verdict."""
         handle = self._temporal.get_workflow_handle(workflow_id(record.case_id))
         try:
@@ -155,6 +258,9 @@ class CaseCommands:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 raise CaseStateError(record.case_id, f"the case no longer accepts {name}") from exc
             raise Unavailable(f"Temporal did not take the {name} ({exc.status.name}): retry") from exc
+
+
+Command = CancelInput | AnswerInput | DecisionInput | SupportInput
 
 
 def _actor(principal: Principal) -> Actor:

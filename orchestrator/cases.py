@@ -78,6 +78,7 @@ class StepView(BaseModel):
     last_error: str | None = Field(default=None, description="reason code of the last failed attempt")
     next_attempt_at: datetime | None = None
     attention: str | None = Field(default=None, description="why support must act (needs_attention)")
+    paused: bool = Field(default=False, description="support paused its agency calls (a known outage)")
     error: str | None = None
     required: bool = True
     reference: str | None = None

@@ -51,6 +51,7 @@ class EmbeddedServers:
     temporal_ui_port: int | None
     mongodb_port: int
     log_dir: Path | None = None
+    ui_codec_endpoint: str | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
 
@@ -68,8 +69,7 @@ class EmbeddedServers:
 
     @property
     def mongodb_url(self) -> str:
-        # retryWrites=false: SecantusDB 0.7 slows sharply once it keeps 10,000 retryable-write records.
-        return f"mongodb://127.0.0.1:{self.mongodb_port}/?directConnection=true&retryWrites=false"
+        return local_mongodb_url(self.mongodb_port)
 
     def start_temporal(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -95,6 +95,8 @@ class EmbeddedServers:
             args.append("--headless")
         else:
             args += ["--ui-port", str(self.temporal_ui_port)]
+            if self.ui_codec_endpoint:
+                args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         self._spawn("temporal", args, self.temporal_port)
 
     def start_mongodb(self) -> None:
@@ -154,3 +156,9 @@ def _listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def local_mongodb_url(port: int) -> str:
+    """The embedded server's URL; retryWrites=false: SecantusDB 0.7 slows sharply once it keeps
+    10,000 retryable-write records."""
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false"

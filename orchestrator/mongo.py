@@ -31,3 +31,4 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db.cases.create_index([("status", ASCENDING), ("updated_at", ASCENDING)])
     await db.agency_records.create_index("idempotency_key", unique=True)
     await db.agency_records.create_index([("agency", ASCENDING), ("case_id", ASCENDING)])
+    await db.audit.create_index([("case_id", ASCENDING), ("_id", ASCENDING)])

@@ -6,6 +6,7 @@ server and a SecantusDB server themselves and fill the addresses in.
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -13,7 +14,10 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestrator.payload_codec import new_key
+
 DEV_SECRET_FILE = "jwt.key"
+DEV_PAYLOAD_KEY_FILE = "payload-keys.json"
 
 
 class Settings(BaseSettings):
@@ -53,11 +57,28 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=60, description="how long a command waits for the workflow's verdict"
     )
 
+    stuck_citizen_minutes: int = Field(
+        default=7 * 24 * 60, ge=1, description="a question open this long makes a case stuck"
+    )
+    stuck_retrying_minutes: int = Field(
+        default=60, ge=1, description="an agency failing this long makes a case stuck"
+    )
+
     agency_base_url: str = ""
     agency_timeout_seconds: float = Field(default=10.0, gt=0)
 
     jwt_secret: str = ""
     jwt_ttl_seconds: int = Field(default=3600, gt=0)
+
+    payload_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Temporal payload keys, key id -> base64 of 32 bytes; every one decrypts",
+    )
+    payload_key_id: str = Field(default="", description="the key that encrypts; needed with two or more")
+    temporal_ui_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8233", "http://localhost:8233"],
+        description="origins allowed to call the payload codec (the Temporal UI)",
+    )
 
     log_level: str = "INFO"
     log_json: bool | None = None
@@ -68,6 +89,14 @@ class Settings(BaseSettings):
             if self.environment == "production":
                 raise ValueError("ONESTOP_JWT_SECRET must be set in production")
             self.jwt_secret = _dev_secret(self.home)
+        if not self.payload_keys:
+            if self.environment == "production":
+                raise ValueError("ONESTOP_PAYLOAD_KEYS must be set in production")
+            self.payload_keys = _dev_payload_keys(self.home)
+        if not self.payload_key_id:
+            if len(self.payload_keys) != 1:
+                raise ValueError("ONESTOP_PAYLOAD_KEY_ID must name the key that encrypts")
+            self.payload_key_id = next(iter(self.payload_keys))
         if not self.agency_base_url:
             self.agency_base_url = f"http://127.0.0.1:{self.simulator_port}"
         return self
@@ -79,6 +108,17 @@ class Settings(BaseSettings):
     @property
     def embedded_mongodb(self) -> bool:
         return not self.mongodb_url
+
+
+def _dev_payload_keys(home: Path) -> dict[str, str]:
+    """A per-machine payload key under `.onestop/`, so a restarted dev stack reads its histories."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / DEV_PAYLOAD_KEY_FILE
+    if not path.exists():
+        path.write_text(json.dumps({"dev-1": new_key()}))
+        path.chmod(0o600)
+    keys: dict[str, str] = json.loads(path.read_text())
+    return keys
 
 
 def _dev_secret(home: Path) -> str:

@@ -136,15 +136,18 @@ class BulkRequest(BaseModel):
 
     action: SupportVerb
     filter: SupportFilter
-    step: str | None = Field(default=None, description="the step to act on, for step actions")
+    step: str | None = Field(
+        default=None,
+        description="the step to act on; without it, each case's stuck step (of the filter's agency)",
+    )
     reason: ReasonCode = Field(min_length=1)
     dry_run: bool = True
     limit: int = Field(default=50, ge=1, le=500)
 
     @model_validator(mode="after")
     def _step_for_step_actions(self) -> BulkRequest:
-        if self.action in STEP_VERBS and not self.step:
-            raise ValueError(f"{self.action} acts on a step: name it in `step`")
+        if self.action == "reset" and not self.step:
+            raise ValueError("a reset goes back to before a step: name it in `step`")
         return self
 
 

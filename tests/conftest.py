@@ -89,7 +89,7 @@ async def stack(servers: EmbeddedServers, settings: Settings) -> AsyncIterator[S
 
 @pytest.fixture(scope="session")
 async def temporal(stack: Settings) -> Client:
-    return await connect_temporal(stack.temporal_address)
+    return await connect_temporal(stack)
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ async def test_a_command_nobody_answers_is_503_within_the_bound(
     case_id = str(uuid.uuid4())
     await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "hash")
     directory = CatalogSource(stack.catalog_path).current().directory
-    temporal = await connect_temporal(stack.temporal_address)
+    temporal = await connect_temporal(stack)
     case = LifeEventInput(
         case_id=case_id,
         citizen_id=citizen,

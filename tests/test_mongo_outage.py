@@ -144,7 +144,7 @@ async def test_kill_9_under_a_stream_of_triggers_loses_no_accepted_case(
         accepted[key] = await watcher.start(citizen, "moving_house", MOVE, key=key)
     mongo: AsyncMongoClient[Document] = AsyncMongoClient(crash_stack.mongodb_url, tz_aware=True)
     db = mongo[crash_stack.mongodb_database]
-    temporal = await connect_temporal(crash_stack.temporal_address)
+    temporal = await connect_temporal(crash_stack)
     try:
         for case_id in accepted.values():
             assert await db.case_data.count_documents({"_id": case_id}) == 1, case_id

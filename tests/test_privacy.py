@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 
 import pytest
 import structlog
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
+from orchestrator.payload_codec import EncryptionCodec, parse_keys
+from orchestrator.settings import Settings
 from orchestrator.temporal_client import workflow_id
 from tests.support import MOVE, CaseWatcher
 
 
-def history_text(history_json: str) -> str:
-    """The history with every payload decoded: payload data is base64 in the JSON export, so a
-    plain substring check on it would pass whatever the payloads held."""
+def history_text(history_json: str, codec: EncryptionCodec | None = None) -> str:
+    """The history with every payload decoded (and decrypted, given the codec): payload data is
+    base64 in the JSON export, so a plain substring check on it would pass whatever it held."""
     decoded: list[str] = [history_json]
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("data"), str) and "metadata" in node:
-                decoded.append(base64.b64decode(node["data"]).decode("utf-8", "replace"))
+                payload = json_format.ParseDict(node, Payload())
+                data = codec.decrypt(payload).data if codec else payload.data
+                decoded.append(data.decode("utf-8", "replace"))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -36,8 +41,12 @@ def history_text(history_json: str) -> str:
 PERSONAL = [MOVE["citizen_name"], MOVE["new_address"], "Escola Secreta"]
 
 
+def session_codec(settings: Settings) -> EncryptionCodec:
+    return EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_key_id)
+
+
 async def test_history_and_logs_hold_no_personal_values(
-    watcher: CaseWatcher, citizen: str, temporal: Client
+    watcher: CaseWatcher, citizen: str, temporal: Client, stack: Settings
 ) -> None:
     with structlog.testing.capture_logs() as logs:
         case_id = await watcher.start(citizen, "moving_house", {**MOVE, "school_age_children": 1})
@@ -50,10 +59,11 @@ async def test_history_and_logs_hold_no_personal_values(
         assert answered.status_code == 200
         case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed"
-    history = history_text(
-        (await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()).to_json()
-    )
-    assert "transfer_school" in history and "chosen_school" in history  # the decoding works
+    raw = (await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()).to_json()
+    history = history_text(raw, session_codec(stack))
+    assert "chosen_school" in history and citizen in history  # the decoding works
+    sealed = history_text(raw)  # what anyone with read access to Temporal sees
+    assert "chosen_school" not in sealed and citizen not in sealed and "transfer_school" not in sealed
     logged = repr(logs)
     assert "agency_acted" in logged
     for value in PERSONAL:
@@ -62,7 +72,11 @@ async def test_history_and_logs_hold_no_personal_values(
 
 
 async def test_failures_notes_and_cancels_stay_out_of_history_and_logs(
-    watcher: CaseWatcher, citizen: str, temporal: Client, caplog: pytest.LogCaptureFixture
+    watcher: CaseWatcher,
+    citizen: str,
+    temporal: Client,
+    stack: Settings,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The paths where people type free text (a cancel note) and where agencies answer errors
     carry codes through Temporal; the words stay in MongoDB."""
@@ -81,7 +95,8 @@ async def test_failures_notes_and_cancels_stay_out_of_history_and_logs(
     assert case["status"] == "cancelled"
     assert any(e["event"] == "cancel_note" and MOVE["citizen_name"] in e["detail"] for e in case["timeline"])
     history = history_text(
-        (await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()).to_json()
+        (await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()).to_json(),
+        session_codec(stack),
     )
     assert "citizen_request" in history
     logged = repr(logs) + caplog.text

@@ -19,15 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 from pydantic import ValidationError
 from temporalio import workflow
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from orchestrator.definition import LifeEventDefinition
+from orchestrator.payload_codec import EncryptionCodec, parse_keys
 from orchestrator.settings import Settings
-from orchestrator.temporal_client import workflow_id
+from orchestrator.temporal_client import data_converter, workflow_id
 from tests.engine_variants import ReorderedCase, ReorderedEngine
 from tests.support import IMPATIENT_MOVE, MOVE, CaseWatcher, add_definition
 from tests.test_life_events_e2e import BIRTH
@@ -37,11 +41,10 @@ from workflows.life_event import LifeEventCase
 HISTORIES = Path(__file__).parent / "histories"
 
 
-def _replayer(*workflows: type) -> Replayer:
-    return Replayer(
-        workflows=list(workflows) or [LifeEventWorkflow, LifeEventCase],
-        data_converter=pydantic_data_converter,
-    )
+def _replayer(*workflows: type, converter: DataConverter = pydantic_data_converter) -> Replayer:
+    """Recorded histories are plain JSON (written before payload encryption); the session's own
+    are encrypted and replay with the session's converter, which reads both."""
+    return Replayer(workflows=list(workflows) or [LifeEventWorkflow, LifeEventCase], data_converter=converter)
 
 
 def _load(path: Path) -> WorkflowHistory:
@@ -158,10 +161,29 @@ async def test_this_sessions_histories_replay(
 ) -> None:
     """Histories made now, by this code, replay: catches non-determinism inside one version."""
     cases = await _run_scenarios(watcher, citizen, stack.catalog_path)
-    replayer = _replayer()
+    replayer = _replayer(converter=data_converter(stack))
     for name, case_id in cases.items():
         history = await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()
         await replayer.replay_workflow(history)
+        # Recorded histories replay on any machine, so they are kept decrypted: check that form too.
+        plain = _decrypted(history.to_json_dict(), _codec(stack))
+        await _replayer().replay_workflow(WorkflowHistory.from_json(history.workflow_id, plain))
         target = HISTORIES / f"case_{name}.json"
         if os.environ.get("ONESTOP_RECORD_HISTORIES") == "1" and not target.exists():
-            target.write_text(history.to_json())
+            target.write_text(json.dumps(plain))
+
+
+def _codec(settings: Settings) -> EncryptionCodec:
+    return EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_key_id)
+
+
+def _decrypted(node: Any, codec: EncryptionCodec) -> Any:
+    """Every encrypted payload in a history's JSON form, replaced by its plain form."""
+    if isinstance(node, list):
+        return [_decrypted(item, codec) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if {"metadata", "data"} <= node.keys() and isinstance(node["metadata"], dict):
+        payload = json_format.ParseDict(node, Payload())
+        return json_format.MessageToDict(codec.decrypt(payload))
+    return {key: _decrypted(value, codec) for key, value in node.items()}

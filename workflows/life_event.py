@@ -74,7 +74,7 @@ with workflow.unsafe.imports_passed_through():
         fail_with,
     )
     from workflows.case_book import CaseBook
-    from workflows.step_waits import RETRY, SKIP, StepWaits
+    from workflows.step_waits import RESOLVE, RESOLVED, RETRY, SKIP, StepWaits
 
 T = TypeVar("T")
 _PROJECTION_TIMEOUT = timedelta(seconds=30)
@@ -102,8 +102,10 @@ class LifeEventCase(StepWaits):
         self._answers: dict[str, AnswerInput] = {}
         self._decisions: dict[str, DecisionInput] = {}
         self._awaiting_decision: set[str] = set()
-        self._support: dict[str, str] = {}  # held step -> retry | skip
+        self._support: dict[str, str] = {}  # held step -> retry | skip | resolve
         self._retry_now: set[str] = set()
+        self._paused: set[str] = set()
+        self._resolvable: set[str] = set()
         self._undoing: set[str] = set()
         self._blocked: list[str] = []
         self._rounds: dict[str, int] = {}
@@ -328,6 +330,59 @@ class LifeEventCase(StepWaits):
             _refuse(f"step {view.id} is required and its definition does not allow skipping it")
 
     @workflow.update
+    def resolve_step(self, command: SupportInput) -> CaseState:
+        step_id = command.step_id or ""
+        self._support[step_id] = RESOLVE
+        self._book.event("support_resolve", step_id, command.reason, by=command.by)
+        return self.state()
+
+    @resolve_step.validator
+    def _check_resolve(self, command: SupportInput) -> None:
+        """Support declares a held agency call done by hand (the agency acted outside OneStop):
+        the step succeeds without output, or its undo counts as done."""
+        self._require_open()
+        view = self._view(command.step_id or "")
+        if view.status is not StepStatus.needs_attention or view.id not in self._resolvable:
+            _refuse(f"step {view.id} is {_describe(view)}: only a held agency call can be resolved")
+
+    @workflow.update
+    def pause_step(self, command: SupportInput) -> CaseState:
+        """No further attempt until resumed; pausing a paused step changes nothing."""
+        step_id = command.step_id or ""
+        if step_id not in self._paused:
+            self._paused.add(step_id)
+            self._book.steps[step_id].paused = True
+            self._book.event("support_pause", step_id, command.reason, by=command.by)
+        return self.state()
+
+    @pause_step.validator
+    def _check_pause(self, command: SupportInput) -> None:
+        self._require_open()
+        view = self._view(command.step_id or "")
+        if view.status in FINAL_STEP_STATUSES and view.id not in self._undoing:
+            _refuse(f"step {view.id} is {view.status.value}: nothing left to pause")
+        if view.status is StepStatus.needs_attention:
+            _refuse(f"step {view.id} holds for support already: retry, skip or resolve it")
+
+    @workflow.update
+    def resume_step(self, command: SupportInput) -> CaseState:
+        """The next attempt goes at once; resuming a step that is not paused changes nothing."""
+        step_id = command.step_id or ""
+        if step_id in self._paused:
+            self._paused.discard(step_id)
+            view = self._book.steps[step_id]
+            view.paused = False
+            if view.next_attempt_at is not None:
+                self._retry_now.add(step_id)
+            self._book.event("support_resume", step_id, command.reason, by=command.by)
+        return self.state()
+
+    @resume_step.validator
+    def _check_resume(self, command: SupportInput) -> None:
+        self._require_open()
+        self._view(command.step_id or "")
+
+    @workflow.update
     def compensate(self, command: SupportInput) -> CaseState:
         self._cancel = CancelInput(reason=command.reason or "support_compensate", by=command.by)
         self._support_compensates = True
@@ -517,7 +572,13 @@ class LifeEventCase(StepWaits):
             self._undoing.add(step.id)
             result = await self._call(input, step, "undo_agency", request, undo=True)
             self._undoing.discard(step.id)
-            detail = f"{step.agency}.{step.compensation}" if result else "marked undone by support"
+            detail = (
+                "resolved by support"
+                if result and result.reference == RESOLVED
+                else f"{step.agency}.{step.compensation}"
+                if result
+                else "marked undone by support"
+            )
             self._book.move(step.id, StepStatus.compensated, detail)
 
 

@@ -37,7 +37,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.case_book import CaseBook
 
-RETRY, SKIP = "retry", "skip"
+RETRY, SKIP, RESOLVE = "retry", "skip", "resolve"
+RESOLVED = "resolved_by_support"
+"""The reference of a step support resolved by hand: its agency acted outside OneStop."""
 
 
 class StepWaits:
@@ -47,8 +49,10 @@ class StepWaits:
     _answers: dict[str, AnswerInput]
     _decisions: dict[str, DecisionInput]
     _awaiting_decision: set[str]
-    _support: dict[str, str]  # held step -> retry | skip
+    _support: dict[str, str]  # held step -> retry | skip | resolve
     _retry_now: set[str]
+    _paused: set[str]  # steps whose agency calls support paused
+    _resolvable: set[str]  # held agency calls: support may declare them done by hand
 
     def _stopped(self) -> bool:
         raise NotImplementedError
@@ -73,6 +77,8 @@ class StepWaits:
         delay = step.retry.initial_interval_seconds
         tries = 0
         while True:
+            if step.id in self._paused:
+                await self._while_paused(step, submitted=submitted or tries > 0, undo=undo)
             tries += 1
             view.attempts += 1
             try:
@@ -112,8 +118,15 @@ class StepWaits:
                 )
                 # An outage may hide an action the agency took; a fault no retry cures reached nobody.
                 reached = submitted or failure.kind is FailureKind.unavailable
-                if await self._hold(step, reason, submitted=reached, undo=undo) == SKIP:
+                self._resolvable.add(step.id)
+                try:
+                    choice = await self._hold(step, reason, submitted=reached, undo=undo)
+                finally:
+                    self._resolvable.discard(step.id)
+                if choice == SKIP:
                     return None
+                if choice == RESOLVE:
+                    return StepResult(reference=RESOLVED)
                 failing_since, delay, tries = None, step.retry.initial_interval_seconds, 0
                 continue
             view.last_error = None
@@ -140,6 +153,15 @@ class StepWaits:
             raise StepInterrupted(step.id, "stopped while retrying the agency", submitted=True)
         view.status = StepStatus.running
         self._book.touch()
+
+    async def _while_paused(self, step: StepDefinition, *, submitted: bool, undo: bool) -> None:
+        """No attempt while support has the step paused (a known outage: no case probes the
+        agency); a resume ends it, and so does a stop of the case, except during an undo."""
+        self._book.wait(step.id, WaitingFor.agency)
+        await workflow.wait_condition(lambda: step.id not in self._paused or (not undo and self._stopped()))
+        if step.id in self._paused and not undo:
+            raise StepInterrupted(step.id, "stopped while paused by support", submitted=submitted)
+        self._book.resume(step.id)
 
     async def _hold(self, step: StepDefinition, reason: str, *, submitted: bool, undo: bool = False) -> str:
         """Hold the step for support; returns their choice (retry or skip). A stop of the case

@@ -38,7 +38,7 @@ async def list_cases(citizen: CitizenDep, services: ServicesDep) -> CaseList:
 @router.get("/{case_id}", response_model=CaseView)
 async def get_case(case_id: str, principal: CaseReaderDep, services: ServicesDep) -> CaseView:
     """One case: status, each step with its agency, and the timeline."""
-    return (await services.commands.visible_case(case_id, principal)).view()
+    return await services.commands.read_case(case_id, principal)
 
 
 @router.post("/{case_id}:cancel", response_model=CaseView)
