@@ -9,6 +9,7 @@ action and subject (citizen) at run time, so tests and demos can make any step f
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -70,7 +71,8 @@ class RecordList(BaseModel):
 
 
 class Simulator:
-    def __init__(self, db: AsyncDatabase[Document], directory: AgencyDirectory) -> None:
+    def __init__(self, db: AsyncDatabase[Document], directory: Callable[[], AgencyDirectory]) -> None:
+        """`directory` gives the live directory: an action a designer adds is served at once."""
         # A stand-in for an agency's own registry, whose durability is the agency's business:
         # not journaled, so the benchmark's HTTP row measures OneStop rather than fsyncs.
         self.records = db.get_collection("agency_records", write_concern=WriteConcern(w=1, j=False))
@@ -78,7 +80,7 @@ class Simulator:
         self.faults: list[Fault] = []
 
     async def act(self, agency: str, action: str, key: str, body: AgencyRequest) -> AgencyReply:
-        spec = self.directory.action(agency, action)
+        spec = self.directory().action(agency, action)
         if spec is None:
             raise HTTPException(
                 404, {"code": "unknown_action", "message": f"{agency} has no action {action}"}
@@ -172,7 +174,7 @@ async def clear_faults(request: Request) -> None:
     _simulator(request).faults.clear()
 
 
-def create_simulator_app(db: AsyncDatabase[Document], directory: AgencyDirectory) -> FastAPI:
+def create_simulator_app(db: AsyncDatabase[Document], directory: Callable[[], AgencyDirectory]) -> FastAPI:
     app = FastAPI(title="OneStop agency simulators", version="1")
     app.state.simulator = Simulator(db, directory)
     app.include_router(router)

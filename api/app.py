@@ -27,18 +27,19 @@ from orchestrator.support_desk import SupportDesk
 from orchestrator.temporal_client import connect_temporal
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, source: CatalogSource | None = None) -> FastAPI:
+    """`source`: the process's catalog, when another part of it (a worker) shares it."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        catalog = CatalogSource(settings.catalog_path)
+        catalog_source = source or CatalogSource(settings.catalog_path)
         mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         temporal = await connect_temporal(settings)
         stores = CaseStores.on(db)
-        intake = CaseIntake(catalog, stores, temporal, settings.task_queue)
+        intake = CaseIntake(catalog_source, stores, temporal, settings.task_queue)
         audit = AuditLog(db)
         tokens = TokenVerifier(
             settings.jwt_secret,
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             mongo,
             db,
             temporal,
-            catalog,
+            catalog_source,
             stores.cases,
             intake,
             commands,

@@ -13,18 +13,20 @@ from typing import Annotated
 
 import httpx
 import typer
-from pydantic import ValidationError
 from temporalio.service import RPCError
 
 from onestop import support_cli
 from onestop.bench import report, run_bench
 from onestop.resync import resync
 from onestop.stack import running_stack
+from onestop.user_errors import INTERRUPTED, describe, refused
 from orchestrator.auth import Principal, Role, issue_token
-from orchestrator.catalog import load_catalog
+from orchestrator.catalog import AGENCIES_FILE, find_definition
+from orchestrator.catalog_status import FileState, FileStatus
 from orchestrator.diagram import mermaid
+from orchestrator.drafts import check_paths, live_directory
 from orchestrator.embedded import EmbeddedServers
-from orchestrator.errors import DefinitionError, OneStopError, Unavailable
+from orchestrator.errors import DefinitionError, Unavailable
 from orchestrator.logs import configure_logging
 from orchestrator.search_attributes import REQUIRED, register, type_name
 from orchestrator.settings import Settings
@@ -110,19 +112,28 @@ def _run_forever(main: Coroutine[None, None, None]) -> None:
 
 @app.command()
 def dev() -> None:
-    """Run the whole embedded stack: Temporal, MongoDB-wire server, simulators, worker and API."""
+    """Run the whole embedded stack: Temporal, MongoDB-wire server, simulators, worker and API.
+
+    Example: onestop dev
+    """
     _run_forever(_serve(_settings(), api=True, worker=True, simulators=True, ui=True))
 
 
 @app.command()
 def worker() -> None:
-    """Run a worker against ONESTOP_TEMPORAL_ADDRESS and ONESTOP_MONGODB_URL."""
+    """Run a worker against ONESTOP_TEMPORAL_ADDRESS and ONESTOP_MONGODB_URL.
+
+    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 ONESTOP_MONGODB_URL=mongodb://db:27017 onestop worker
+    """
     _run_forever(_serve(_settings(), api=False, worker=True, simulators=False, ui=False))
 
 
 @app.command()
 def api() -> None:
-    """Run the HTTP API alone."""
+    """Run the HTTP API alone.
+
+    Example: ONESTOP_API_HOST=0.0.0.0 ONESTOP_API_PORT=8000 onestop api
+    """
     _run_forever(_serve(_settings(), api=True, worker=False, simulators=False, ui=False))
 
 
@@ -132,7 +143,16 @@ def token(
     sub: Annotated[str, typer.Option(help="subject: citizen id, staff id or agency id")],
     agency: Annotated[str | None, typer.Option(help="agency name, for agency tokens")] = None,
 ) -> None:
-    """Print a development bearer token signed with the configured key."""
+    """Print a development bearer token signed with the configured key.
+
+    Example: onestop token --role agency --sub tax-1 --agency tax_office
+    """
+    if role is Role.agency and agency is None:
+        raise typer.BadParameter("an agency token names its agency: add --agency NAME", param_hint="--agency")
+    if role is not Role.agency and agency is not None:
+        raise typer.BadParameter(
+            "the agency claim goes with --role agency only: drop --agency", param_hint="--agency"
+        )
     settings = _settings()
     principal = Principal(sub=sub, role=role, agency=agency)
     _out(issue_token(principal, settings.jwt_secret, settings.jwt_ttl_seconds, settings.token_rules))
@@ -144,10 +164,18 @@ def _api_client(settings: Settings, principal: Principal) -> httpx.Client:
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
 
 
-def _print_response(response: httpx.Response) -> None:
-    _out(json.dumps(response.json(), indent=2))
+def _print_response(response: httpx.Response, fix: str = "") -> None:
+    """The API's answer as JSON, or its refusal as one line on stderr (`fix`: what to change)."""
     if response.is_error:
-        raise typer.Exit(1)
+        line, code = refused(response, fix)
+        sys.stderr.write(f"error: {line}\n")
+        raise typer.Exit(code)
+    _out(json.dumps(response.json(), indent=2))
+
+
+_DATA_FIX = (
+    """give the citizen's data as one JSON object in single quotes, e.g. --data '{"owns_vehicle": true}'"""
+)
 
 
 @app.command()
@@ -157,16 +185,23 @@ def trigger(
     data: Annotated[str, typer.Option(help="the citizen's data as JSON")] = "{}",
     idempotency_key: Annotated[str | None, typer.Option(help="Idempotency-Key header")] = None,
 ) -> None:
-    """Report a life event for a citizen through the running API."""
+    """Report a life event for a citizen through the running API.
+
+    Example: onestop trigger marriage --citizen c-42 --data '{"spouse_a_name": "Ana Lima",
+    "spouse_b_name": "Rui Costa", "marriage_date": "2026-09-09", "household_address": "1 Rua Nova"}'
+    """
     settings = _settings()
     try:
         payload = json.loads(data)
     except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+        raise typer.BadParameter(f"not JSON: {exc}: {_DATA_FIX}", param_hint="--data") from None
+    if not isinstance(payload, dict):
+        raise typer.BadParameter(f"not a JSON object: {_DATA_FIX}", param_hint="--data")
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     with _api_client(settings, Principal(sub=citizen, role=Role.citizen)) as client:
         _print_response(
-            client.post("/v1/life-events", json={"type": type_, "data": payload}, headers=headers)
+            client.post("/v1/life-events", json={"type": type_, "data": payload}, headers=headers),
+            fix="correct TYPE or --data",
         )
 
 
@@ -175,13 +210,16 @@ def cases_show(
     case_id: str,
     citizen: Annotated[str | None, typer.Option(help="read as this citizen instead of support")] = None,
 ) -> None:
-    """Show a case: status, steps and timeline."""
+    """Show a case: status, steps and timeline.
+
+    Example: onestop cases show 6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10 --citizen c-42
+    """
     settings = _settings()
     principal = (
         Principal(sub=citizen, role=Role.citizen) if citizen else Principal(sub="cli", role=Role.support)
     )
     with _api_client(settings, principal) as client:
-        _print_response(client.get(f"/v1/cases/{case_id}"))
+        _print_response(client.get(f"/v1/cases/{case_id}"), fix="check the case id (and --citizen)")
 
 
 @cases_app.command("resync")
@@ -204,27 +242,92 @@ def cases_resync(
 
 
 @catalog_app.command("validate")
-def catalog_validate(path: Annotated[Path | None, typer.Argument(help="catalog folder")] = None) -> None:
-    """Validate every definition; list every problem and exit 1 if there is any."""
+def catalog_validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PATH]...",
+            help="definition files, catalog folders or an agencies.yaml (default: the configured catalog)",
+        ),
+    ] = None,
+) -> None:
+    """Check drafts before they go live, against the configured catalog's agency directory (a
+    folder's own agencies.yaml instead, if it has one); every problem, exit 1 if there is any.
+
+    Example: onestop catalog validate ~/drafts/adoption.yaml catalog/
+    """
     settings = _settings()
-    try:
-        catalog = load_catalog(path or settings.catalog_path)
-    except DefinitionError as exc:
-        for problem in exc.problems:
-            _out(problem)
-        raise typer.Exit(1) from None
-    for definition in catalog.definitions.values():
-        _out(f"ok {definition.type} v{definition.version}: {len(definition.steps)} steps")
+    for path in paths or []:
+        if not path.exists():
+            raise typer.BadParameter(
+                f"{path} does not exist: name a definition file or a catalog folder", param_hint="PATH"
+            )
+    reports = check_paths(paths or [settings.catalog_path], live_directory(settings.catalog_path))
+    for checked in reports:
+        _out(checked.summary())
+        for problem in checked.problems:
+            _out(f"    {problem}")
+    if not all(checked.valid for checked in reports):
+        raise typer.Exit(1)
+
+
+@catalog_app.command("status")
+def catalog_status() -> None:
+    """Show every file of the running API's catalog: loaded (type, version, digest, since when) or
+    rejected (every problem, since when, and the version still live); exit 1 if one is rejected.
+
+    Example: onestop catalog status
+    """
+    settings = _settings()
+    with _api_client(settings, Principal(sub="cli", role=Role.designer)) as client:
+        response = client.get("/v1/catalog")
+    if response.is_error:
+        _print_response(response)
+    files = [FileState.model_validate(f) for f in response.json()["files"]]
+    for state in files:
+        _out(_file_line(state))
+        for problem in state.problems:
+            _out(f"    {problem}")
+    if any(state.status is FileStatus.rejected for state in files):
+        raise typer.Exit(1)
+
+
+def _file_line(state: FileState) -> str:
+    since = state.since.isoformat(timespec="seconds")
+    live = state.live
+    served = ""
+    if live is not None:
+        what = f"{live.type} v{live.version}" if live.type else "agency directory"
+        served = f"{what} {live.digest[:12]}"
+    if state.status is FileStatus.loaded:
+        return f"loaded   {state.file}: {served} since {since}"
+    kept = (
+        f" (live: {served} since {live.since.isoformat(timespec='seconds')})" if live else " (nothing live)"
+    )
+    return f"rejected {state.file} since {since}: {len(state.problems)} problem(s){kept}"
 
 
 @catalog_app.command("diagram")
 def catalog_diagram(
-    type_: Annotated[str, typer.Argument(metavar="TYPE")],
-    path: Annotated[Path | None, typer.Option(help="catalog folder")] = None,
+    type_: Annotated[str, typer.Argument(metavar="TYPE", help="life event type, e.g. moving_house")],
+    path: Annotated[Path | None, typer.Option(help="catalog folder (default: the configured one)")] = None,
 ) -> None:
-    """Print a life event as a Mermaid flowchart."""
+    """Print a life event as a Mermaid flowchart (paste it into any Mermaid viewer).
+
+    Example: onestop catalog diagram birth_registration > birth.mmd
+    """
     settings = _settings()
-    _out(mermaid(load_catalog(path or settings.catalog_path).get(type_)))
+    folder = path or settings.catalog_path
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{folder} is not a folder: name the catalog folder", param_hint="--path")
+    try:
+        definition = find_definition(folder, type_)
+    except DefinitionError:
+        raise typer.BadParameter(
+            f"{folder} has no valid {AGENCIES_FILE}: name a catalog folder (`onestop catalog validate {folder}`)",
+            param_hint="--path",
+        ) from None
+    _out(mermaid(definition))
 
 
 @temporal_app.command("setup")
@@ -265,7 +368,10 @@ def bench(
     fan_out: Annotated[int, typer.Option(min=1, max=7, help="parallel steps after the first")] = 7,
     rounds: Annotated[int, typer.Option(min=1, max=9, help="interleaved repetitions; medians reported")] = 3,
 ) -> None:
-    """Measure the engine against bare Temporal with the same fan-out, in one run, on fresh servers."""
+    """Measure the engine against bare Temporal with the same fan-out, in one run, on fresh servers.
+
+    Example: onestop bench --cases 200 --concurrency 50 --rounds 3
+    """
     settings = _settings()
     results = asyncio.run(run_bench(settings, cases, concurrency, fan_out, rounds))
     _out(report(results, cases, concurrency, fan_out))
@@ -273,24 +379,21 @@ def bench(
 
 def main() -> None:
     """Entry point; exits with os._exit so the Temporal SDK's exit-time abort (sdk-python #300) cannot
-    turn a finished command into a crash."""
+    turn a finished command into a crash. Errors a user can meet are one line (`user_errors`)."""
     code = 0
     try:
         result = app(standalone_mode=False)
         code = result if isinstance(result, int) else 0  # click returns Exit codes in this mode
     except typer.Exit as exc:
         code = exc.exit_code
-    except OneStopError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        code = 1
-    except ValidationError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        code = 2
-    except typer.TyperException as exc:  # usage errors; typer vendors click, so click's own never match
-        sys.stderr.write(f"error: {exc.format_message()}\n")
-        code = exc.exit_code
     except typer.Abort:
-        code = 130
+        code = INTERRUPTED
+    except Exception as exc:
+        told = describe(exc)
+        if told is None:
+            raise
+        line, code = told
+        sys.stderr.write(f"error: {line}\n")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

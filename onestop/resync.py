@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from orchestrator.agencies import load_directory
-from orchestrator.catalog import AGENCIES_FILE
+from orchestrator.catalog import CatalogSource
 from orchestrator.errors import CaseNotFound
 from orchestrator.mongo import connect
 from orchestrator.reconciler import Reconciler, Resynced
@@ -28,8 +27,8 @@ async def reconciler(settings: Settings) -> AsyncIterator[tuple[Reconciler, Case
     try:
         stores = CaseStores.on(mongo[settings.mongodb_database])
         temporal = await connect_temporal(settings)
-        directory = load_directory(settings.catalog_path / AGENCIES_FILE)
-        yield Reconciler(stores, temporal, settings.task_queue, directory), stores
+        catalog = CatalogSource(settings.catalog_path)
+        yield Reconciler(stores, temporal, settings.task_queue, catalog.directory), stores
     finally:
         await mongo.close()
 

@@ -18,8 +18,7 @@ from fastapi import FastAPI
 from activities.agency_client import AgencyPort
 from activities.simulator import create_simulator_app
 from api.app import create_app
-from orchestrator.agencies import load_directory
-from orchestrator.catalog import AGENCIES_FILE
+from orchestrator.catalog import CatalogSource
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
@@ -75,15 +74,18 @@ async def running_stack(
     simulators: bool = True,
     agencies: AgencyPort | None = None,
 ) -> AsyncIterator[None]:
-    """`agencies` replaces the HTTP agency adapter (benchmarks use the in-process one)."""
+    """`agencies` replaces the HTTP agency adapter (benchmarks use the in-process one).
+
+    The parts share one catalog, so the API, the worker's sweep and the simulators see the same
+    files in the same state; a worker or an API run alone holds its own, reloaded the same way."""
+    catalog = CatalogSource(settings.catalog_path)
     async with AsyncExitStack() as stack:
         mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
         stack.push_async_callback(mongo.close)
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         if simulators:
-            directory = load_directory(settings.catalog_path / AGENCIES_FILE)
-            sim_app = create_simulator_app(db, directory)
+            sim_app = create_simulator_app(db, catalog.directory)
             await stack.enter_async_context(
                 serving(sim_app, settings.api_host, settings.simulator_port, "simulators")
             )
@@ -95,12 +97,11 @@ async def running_stack(
             w = build_worker(client, db, agencies, settings.task_queue)
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
-            directory = load_directory(settings.catalog_path / AGENCIES_FILE)
-            reconciler = Reconciler(CaseStores.on(db), client, settings.task_queue, directory)
+            reconciler = Reconciler(CaseStores.on(db), client, settings.task_queue, catalog.directory)
             sweeper = asyncio.create_task(_sweep_forever(reconciler, settings))
             stack.callback(sweeper.cancel)
         if api:
             await stack.enter_async_context(
-                serving(create_app(settings), settings.api_host, settings.api_port, "api")
+                serving(create_app(settings, catalog), settings.api_host, settings.api_port, "api")
             )
         yield

@@ -1,35 +1,39 @@
-"""Loads and validates the life-event catalog: one YAML file per life event.
+"""The life-event catalog: one YAML file per life event, and the agency directory beside them.
 
-Every problem is reported with its file, line and JSON path, all at once, so a designer fixes a
-definition in one pass. The catalog keeps every version it has seen, so a running case can be
-explained by the version it was pinned to.
+`CatalogSource` is the catalog as the running API and worker see it: files are reloaded when
+they change, each on its own. A file that stops validating is rejected alone, with every problem
+found in it, and the last good version of its life event stays live (the same for
+`agencies.yaml`: the last good directory stays live), so one designer's bad edit neither blocks
+the others' nor takes a life event away. `files()` says which file is in which state, since when.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
-import yaml
-from pydantic import ValidationError
 
-from orchestrator import conditions
-from orchestrator.agencies import AgencyDirectory, load_directory
-from orchestrator.definition import FieldType, LifeEventDefinition, StepKind
+from orchestrator.agencies import AgencyDirectory
+from orchestrator.catalog_status import FileState, FileStatus, LiveVersion
+from orchestrator.definition import LifeEventDefinition
+from orchestrator.definition_parse import AGENCIES_FILE, parse_definition, parse_directory
 from orchestrator.errors import DefinitionError, UnknownLifeEvent
 
-log = structlog.get_logger(__name__)
+__all__ = [
+    "AGENCIES_FILE",
+    "Catalog",
+    "CatalogSource",
+    "find_definition",
+    "load_catalog",
+    "parse_definition",
+    "read_directory",
+]
 
-AGENCIES_FILE = "agencies.yaml"
-_ZERO: dict[FieldType, object] = {
-    FieldType.string: "",
-    FieldType.integer: 0,
-    FieldType.number: 0.0,
-    FieldType.boolean: False,
-    FieldType.date: "2000-01-01",
-}
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -41,17 +45,27 @@ class Catalog:
         try:
             return self.definitions[type_]
         except KeyError:
-            raise UnknownLifeEvent(type_) from None
+            raise UnknownLifeEvent(type_, list(self.definitions)) from None
+
+
+def read_directory(file: Path) -> AgencyDirectory:
+    """The agency directory in `file`, or a DefinitionError saying what is wrong with it."""
+    try:
+        text = file.read_text()
+    except FileNotFoundError:
+        raise DefinitionError(str(file), [f"{file}: missing: a catalog needs its agency directory"]) from None
+    except OSError as exc:
+        raise DefinitionError(str(file), [f"{file}: cannot be read: {exc.strerror}"]) from None
+    return parse_directory(text, str(file))
 
 
 def load_catalog(path: Path) -> Catalog:
-    """Every definition under `path`, or a DefinitionError listing every problem found."""
-    directory = load_directory(path / AGENCIES_FILE)
+    """Every definition under `path`, or a DefinitionError listing every problem found: all or
+    nothing, for checks of a whole folder (the running services use `CatalogSource`)."""
+    directory = read_directory(path / AGENCIES_FILE)
     catalog = Catalog(directory=directory)
     problems: list[str] = []
-    for file in sorted(path.glob("*.yaml")):
-        if file.name == AGENCIES_FILE:
-            continue
+    for file in _definition_files(path):
         try:
             definition = parse_definition(file.read_text(), str(file), directory)
         except DefinitionError as exc:
@@ -65,191 +79,166 @@ def load_catalog(path: Path) -> Catalog:
     return catalog
 
 
-def parse_definition(text: str, source: str, directory: AgencyDirectory) -> LifeEventDefinition:
-    try:
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise DefinitionError(source, [f"{where}: not valid YAML: {exc}"]) from None
-    lines = _LineIndex(node)
-    try:
-        # Strict here only: the models themselves tolerate unknown keys for the sake of replay.
-        definition = LifeEventDefinition.model_validate(raw, extra="forbid")
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            path = tuple(err["loc"])
-            problems.append(f"{source}:{lines.line(path)}: {_json_path(path)}: {err['msg']}")
-        raise DefinitionError(source, problems) from None
-    problems = [
-        f"{source}:{lines.line(path)}: {_json_path(path)}: {msg}"
-        for path, msg in check(definition, directory)
-    ]
-    if problems:
-        raise DefinitionError(source, problems)
-    return definition
-
-
-def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[tuple[tuple[Any, ...], str]]:
-    """The rules a schema cannot express; each problem with the path it is about."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
-    field_names = [f.name for f in definition.inputs]
-    for i, name in enumerate(field_names):
-        if name in field_names[:i]:
-            problems.append((("inputs", i, "name"), f"duplicate input {name!r}"))
-    # Conditions are tried on the values a case may really carry: the default, a typed value
-    # for a required field, and null for an optional field without a default.
-    facts = {
-        f.name: f.default if f.default is not None else (_ZERO[f.type] if f.required else None)
-        for f in definition.inputs
-        if not f.personal
-    }
-    ids = [s.id for s in definition.steps]
-    for i, step in enumerate(definition.steps):
-        at = ("steps", i)
-        if step.id in ids[:i]:
-            problems.append(((*at, "id"), f"duplicate step id {step.id!r}"))
-        agency = directory.agencies.get(step.agency)
-        if agency is None:
-            problems.append(((*at, "agency"), f"unknown agency {step.agency!r}"))
-        else:
-            for key in ("action", "compensation"):
-                name = getattr(step, key)
-                if name is not None and name not in agency.actions:
-                    problems.append(((*at, key), f"agency {step.agency!r} has no action {name!r}"))
-        accepts = directory.action(step.agency, step.action)
-        for j, name in enumerate(step.inputs):
-            if name not in field_names:
-                problems.append(((*at, "inputs", j), f"{name!r} is not an input of {definition.type!r}"))
-            elif accepts is not None and name not in accepts.accepts:
-                problems.append(((*at, "inputs", j), f"{step.agency}.{step.action} does not accept {name!r}"))
-        for j, name in enumerate(step.asks):
-            asked = definition.field(name)
-            if asked is None:
-                problems.append(((*at, "asks", j), f"{name!r} is not an input of {definition.type!r}"))
-            elif asked.required:
-                problems.append(
-                    ((*at, "asks", j), f"{name!r} is asked during the case: make it required: false")
-                )
-        if step.asks and step.kind is StepKind.automatic:
-            problems.append(
-                ((*at, "asks"), "only citizen_input and agency_review steps ask the citizen for fields")
-            )
-        returns = accepts.returns if accepts is not None else []
-        for j, key in enumerate(step.outputs):
-            if accepts is not None and key not in returns:
-                problems.append(((*at, "outputs", j), f"{step.agency}.{step.action} returns no {key!r}"))
-        if step.kind is StepKind.citizen_input and not step.asks:
-            problems.append(((*at, "asks"), "a citizen_input step must list the fields it asks for"))
-        for j, dep in enumerate(step.depends_on):
-            if dep not in ids:
-                problems.append(((*at, "depends_on", j), f"unknown step {dep!r}"))
-        if step.when is not None:
-            earlier = {s: definition.step(s).outputs for s in _ancestors(definition, step.id) if s in ids}
-            problems += [((*at, "when"), p) for p in conditions.check(step.when, facts, earlier)]
-    cycle = _find_cycle(definition)
-    if cycle:
-        problems.append((("steps",), "dependency cycle: " + " -> ".join(cycle)))
-    return problems
-
-
-def _ancestors(definition: LifeEventDefinition, step_id: str) -> list[str]:
-    """Steps guaranteed to have finished before `step_id` starts: the only ones it may refer to."""
-    deps = {s.id: s.depends_on for s in definition.steps}
-    seen: list[str] = []
-    stack = list(deps.get(step_id, []))
-    while stack:
-        current = stack.pop()
-        if current in seen or current not in deps:
+def find_definition(path: Path, type_: str) -> LifeEventDefinition:
+    """The valid definition of `type_` in the folder `path`, whatever the state of the other files
+    (for a designer's tools; an invalid agencies.yaml is a DefinitionError)."""
+    directory = read_directory(path / AGENCIES_FILE)
+    known: list[str] = []
+    for file in _definition_files(path):
+        try:
+            definition = parse_definition(file.read_text(), str(file), directory)
+        except (DefinitionError, OSError):
             continue
-        seen.append(current)
-        stack.extend(deps[current])
-    return seen
+        if definition.type == type_:
+            return definition
+        known.append(definition.type)
+    raise UnknownLifeEvent(type_, known)
 
 
-def _find_cycle(definition: LifeEventDefinition) -> list[str]:
-    deps = {s.id: list(s.depends_on) for s in definition.steps}
-    state: dict[str, int] = {}
-    path: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        state[node] = 1
-        path.append(node)
-        for dep in deps.get(node, []):
-            if state.get(dep) == 1:
-                return [*path[path.index(dep) :], dep]
-            if dep in deps and dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return []
-
-    for step in definition.steps:
-        if step.id not in state:
-            found = visit(step.id)
-            if found:
-                return found
-    return []
+def _definition_files(path: Path) -> list[Path]:
+    return [f for f in sorted(path.glob("*.yaml")) if f.name != AGENCIES_FILE]
 
 
-def _json_path(path: tuple[Any, ...]) -> str:
-    out = "$"
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
-class _LineIndex:
-    """Maps a JSON path to the 1-based line of the YAML node it names (nearest existing parent)."""
-
-    def __init__(self, root: yaml.Node | None) -> None:
-        self.root = root
-
-    def line(self, path: tuple[Any, ...]) -> int:
-        node = self.root
-        if node is None:
-            return 1
-        for part in path:
-            child = _child(node, part)
-            if child is None:
-                break
-            node = child
-        return int(node.start_mark.line) + 1
-
-
-def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == part:
-                return value  # type: ignore[no-any-return]
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return node.value[part]  # type: ignore[no-any-return]
-    return None
+_Parsed = LifeEventDefinition | list[str]  # a definition, or the problems that rejected its file
 
 
 class CatalogSource:
-    """The catalog as it is on disk now: reloaded when a file changes, so a designer's new or
-    edited definition applies to the next case without a restart. A folder that stops
-    validating keeps the last good catalog in service (and says why in the log)."""
+    """The catalog as it is on disk now, reloaded when a file changes, file by file.
 
-    def __init__(self, path: Path) -> None:
+    Only a start without any good agency directory fails (a DefinitionError): nothing could be
+    checked against it. Two files of one type: the file already serving it keeps it."""
+
+    def __init__(self, path: Path, clock: Callable[[], datetime] = _now) -> None:
         self.path = path
+        self._clock = clock
+        self._directory: AgencyDirectory | None = None
+        self._good: dict[str, LifeEventDefinition] = {}  # file -> its last good version
+        self._served: dict[str, LifeEventDefinition] = {}  # file -> what it serves now
+        self._live: dict[str, LiveVersion] = {}  # file -> its last good version, since when
+        self._states: dict[str, FileState] = {}
         self._signature = self._stat()
-        self._catalog = load_catalog(path)
+        self._catalog = self._reload()
 
     def current(self) -> Catalog:
         signature = self._stat()
         if signature != self._signature:
             self._signature = signature
-            try:
-                self._catalog = load_catalog(self.path)
-            except DefinitionError as exc:
-                log.warning("catalog_reload_rejected", problems=exc.problems)
+            self._catalog = self._reload()
         return self._catalog
 
+    def directory(self) -> AgencyDirectory:
+        """The live agency directory (the worker's reconciler and the simulators read it)."""
+        return self.current().directory
+
+    def files(self) -> list[FileState]:
+        """Every file of the catalog folder, loaded or rejected, in name order."""
+        self.current()
+        return [self._states[name] for name in sorted(self._states)]
+
+    def _reload(self) -> Catalog:
+        now = self._clock()
+        directory = self._reload_directory(now)
+        files = _definition_files(self.path)
+        for gone in set(self._states) - {f.name for f in files} - {AGENCIES_FILE}:
+            for kept in (self._good, self._served, self._live, self._states):
+                kept.pop(gone, None)
+        fresh = {f.name: self._parse(f, directory) for f in files}
+        # Files that keep serving the type they served are placed first: they keep their claim.
+        order = sorted(fresh, key=lambda name: (not self._keeps_type(name, fresh[name]), name))
+        claims: dict[str, str] = {}
+        served: dict[str, LifeEventDefinition] = {}
+        for name in order:
+            parsed = fresh[name]
+            if isinstance(parsed, LifeEventDefinition):
+                holder = claims.get(parsed.type)
+                if holder is None:
+                    claims[parsed.type] = name
+                    served[name] = parsed
+                    self._accept(name, parsed, now)
+                    continue
+                parsed = [
+                    f"{self.path / name}: type {parsed.type!r} is already defined in {holder}: "
+                    "give this file another type, or remove one of the two files"
+                ]
+            last = self._good.get(name)
+            if last is not None and last.type not in claims:
+                claims[last.type] = name
+                served[name] = last
+            self._reject(name, parsed, now, self._live.get(name) if name in served else None)
+        self._served = served
+        return Catalog(directory=directory, definitions={d.type: d for d in served.values()})
+
+    def _reload_directory(self, now: datetime) -> AgencyDirectory:
+        try:
+            directory = read_directory(self.path / AGENCIES_FILE)
+        except DefinitionError as exc:
+            if self._directory is None:
+                raise
+            self._reject(AGENCIES_FILE, exc.problems, now, self._live.get(AGENCIES_FILE))
+            return self._directory
+        digest = hashlib.sha256(directory.model_dump_json().encode()).hexdigest()[:32]
+        self._directory = directory
+        self._record_live(AGENCIES_FILE, LiveVersion(digest=digest, since=now), now)
+        return directory
+
+    def _parse(self, file: Path, directory: AgencyDirectory) -> _Parsed:
+        try:
+            return parse_definition(file.read_text(), str(file), directory)
+        except DefinitionError as exc:
+            return exc.problems
+        except OSError as exc:  # removed or replaced between the listing and the read
+            return [f"{file}: cannot be read: {exc.strerror}"]
+
+    def _keeps_type(self, name: str, parsed: _Parsed) -> bool:
+        serving = self._served.get(name)
+        candidate = parsed if isinstance(parsed, LifeEventDefinition) else self._good.get(name)
+        return serving is not None and candidate is not None and serving.type == candidate.type
+
+    def _accept(self, name: str, definition: LifeEventDefinition, now: datetime) -> None:
+        self._good[name] = definition
+        live = LiveVersion(
+            type=definition.type, version=definition.version, digest=definition.digest, since=now
+        )
+        self._record_live(name, live, now)
+
+    def _record_live(self, name: str, live: LiveVersion, now: datetime) -> None:
+        known = self._live.get(name)
+        if known is not None and known.digest == live.digest:
+            live = known  # the same content: served since it was first loaded
+        self._live[name] = live
+        before = self._states.get(name)
+        if before is not None and before.status is FileStatus.loaded and before.live == live:
+            return
+        self._states[name] = FileState(file=name, status=FileStatus.loaded, since=now, live=live)
+        log.info("catalog_file_loaded", file=name, type=live.type, version=live.version, digest=live.digest)
+
+    def _reject(self, name: str, problems: list[str], now: datetime, live: LiveVersion | None) -> None:
+        before = self._states.get(name)
+        same = before is not None and before.status is FileStatus.rejected and before.problems == problems
+        if same and before is not None and before.live == live:
+            return
+        since = before.since if same and before is not None else now
+        self._states[name] = FileState(
+            file=name, status=FileStatus.rejected, since=since, problems=problems, live=live
+        )
+        log.warning(
+            "catalog_file_rejected",
+            file=name,
+            problems=problems,
+            live_version=live.version if live else None,
+            live_digest=live.digest if live else None,
+        )
+
     def _stat(self) -> list[tuple[str, int, int]]:
-        return [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(self.path.glob("*.yaml"))]
+        stats = []
+        for file in sorted(self.path.glob("*.yaml")):
+            try:
+                stat = file.stat()
+            except FileNotFoundError:  # removed while listing: the next call sees it gone
+                continue
+            stats.append((file.name, stat.st_mtime_ns, stat.st_size))
+        return stats

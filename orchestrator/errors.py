@@ -16,6 +16,8 @@ OneStopError
 
 from __future__ import annotations
 
+from orchestrator.suggest import did_you_mean
+
 
 class OneStopError(Exception):
     """Base of every error OneStop raises on purpose."""
@@ -29,9 +31,10 @@ class DefinitionError(OneStopError):
 
 
 class UnknownLifeEvent(OneStopError):
-    def __init__(self, type_: str) -> None:
+    def __init__(self, type_: str, known: list[str] | None = None) -> None:
         self.type = type_
-        super().__init__(f"unknown life event type {type_!r}")
+        self.known = sorted(known or [])
+        super().__init__(f"unknown life event type {type_!r}{did_you_mean(type_, self.known)}")
 
 
 class InputError(OneStopError):

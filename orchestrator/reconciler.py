@@ -9,6 +9,7 @@ periodically; `onestop cases resync` runs `resync` on demand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
@@ -37,8 +38,14 @@ class Resynced(StrEnum):
 
 class Reconciler:
     def __init__(
-        self, stores: CaseStores, temporal: Client, task_queue: str, directory: AgencyDirectory
+        self,
+        stores: CaseStores,
+        temporal: Client,
+        task_queue: str,
+        directory: Callable[[], AgencyDirectory],
     ) -> None:
+        """`directory` gives the live agency directory (`CatalogSource.directory`): an orphan
+        started an hour after the catalog changed gets the terms intake would give it now."""
         self._cases = stores.cases
         self._vault = stores.vault
         self._definitions = stores.definitions
@@ -97,7 +104,7 @@ class Reconciler:
             citizen_id=record.citizen_id,
             definition=definition,
             facts=facts,
-            agencies=agency_terms(self._directory, definition),
+            agencies=agency_terms(self._directory(), definition),
         )
         await start_case(self._temporal, self._task_queue, case)
         log.warning("orphan_case_started", case_id=record.case_id)

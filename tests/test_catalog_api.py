@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -138,3 +141,94 @@ async def test_running_case_keeps_its_definition_version(
     assert old_case["status"] == new_case["status"] == "completed"
     assert await watcher.records("tax_office", old) == []
     assert step(new_case, "tell_tax")["status"] == "succeeded"
+
+
+def _save(path: Path, text: str) -> None:
+    """Write with a modification time of its own, as an editor's save would give it."""
+    path.write_text(text)
+    stamp = path.stat().st_mtime_ns + 1_000_000
+    os.utime(path, ns=(stamp, stamp))
+
+
+def _file(body: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(f for f in body["files"] if f["file"] == name)
+    return found
+
+
+async def test_a_bad_file_is_rejected_alone_and_designers_see_why(
+    stack: Settings, watcher: CaseWatcher, citizen: str
+) -> None:
+    probe, other = stack.catalog_path / "probe_union.yaml", stack.catalog_path / "probe_other.yaml"
+    union = PARTNERSHIP.replace("type: civil_partnership", "type: probe_union")
+    designer = watcher.auth("designer", "d-1")
+    try:
+        _save(probe, union)
+        listed = (await watcher.http.get("/v1/catalog", headers=designer)).json()
+        assert _file(listed, "probe_union.yaml")["status"] == "loaded"
+        _save(probe, union.replace("version: 1", "version: 2").replace("agency: tax_office", "agency: tax"))
+        _save(other, union.replace("type: probe_union", "type: probe_other"))
+        listed = (await watcher.http.get("/v1/catalog", headers=designer)).json()
+        assert {"probe_union", "probe_other"} <= {d["type"] for d in listed["data"]}
+        assert _file(listed, "probe_other.yaml")["status"] == "loaded"  # the others still reload
+        rejected = _file(listed, "probe_union.yaml")
+        assert rejected["status"] == "rejected" and rejected["since"]
+        assert any("unknown agency 'tax'" in p for p in rejected["problems"]), rejected
+        assert (rejected["live"]["type"], rejected["live"]["version"]) == ("probe_union", 1)
+        # New cases get the last good version meanwhile.
+        data = {"spouse_a_name": "A", "spouse_b_name": "B", "marriage_date": "2026-09-09"}
+        case = await watcher.wait(citizen, await watcher.start(citizen, "probe_union", data))
+        assert (case["status"], case["version"]) == ("completed", 1)
+        # The files are for designers: other roles see the life events only.
+        for role in ("citizen", "support"):
+            assert "files" not in (await watcher.http.get("/v1/catalog", headers=watcher.auth(role))).json()
+    finally:
+        probe.unlink(missing_ok=True)
+        other.unlink(missing_ok=True)
+    listed = (await watcher.http.get("/v1/catalog", headers=designer)).json()
+    assert "probe_union" not in {d["type"] for d in listed["data"]}
+    assert "probe_union.yaml" not in {f["file"] for f in listed["files"]}
+
+
+PROBE_AGENCY = """\
+  probe_registry:
+    title: Probe registry
+    actions:
+      register_probe: {title: Register a probe, accepts: [citizen_name]}
+"""
+PROBE_EVENT = """\
+type: probe_registration
+version: 1
+title: Register with an agency added while OneStop runs
+inputs:
+  - {name: citizen_name, type: string}
+steps:
+  - {id: register, agency: probe_registry, action: register_probe, inputs: [citizen_name]}
+"""
+
+
+async def test_the_agency_directory_reloads_for_the_api_and_the_agencies_alike(
+    stack: Settings, watcher: CaseWatcher, citizen: str
+) -> None:
+    """An agency added to agencies.yaml is known at once to intake and to the simulators the worker
+    calls (they share the catalog); a broken agencies.yaml keeps the last good directory."""
+    agencies, event = stack.catalog_path / "agencies.yaml", stack.catalog_path / "probe_registration.yaml"
+    original = agencies.read_text()
+    designer = watcher.auth("designer", "d-1")
+    try:
+        _save(agencies, original + PROBE_AGENCY)
+        _save(event, PROBE_EVENT)
+        first = await watcher.start(citizen, "probe_registration", {"citizen_name": "Ana"})
+        assert (await watcher.wait(citizen, first))["status"] == "completed"
+        assert len(await watcher.records("probe_registry", first)) == 1
+        _save(agencies, original + PROBE_AGENCY.replace("    actions:", "    actoins:"))
+        listed = (await watcher.http.get("/v1/catalog", headers=designer)).json()
+        rejected = _file(listed, "agencies.yaml")
+        assert rejected["status"] == "rejected" and rejected["live"]["digest"]
+        assert any("$.agencies.probe_registry.actoins" in p for p in rejected["problems"]), rejected
+        second = await watcher.start(citizen, "probe_registration", {"citizen_name": "Ana"})
+        assert (await watcher.wait(citizen, second))["status"] == "completed"
+    finally:
+        _save(agencies, original)
+        event.unlink(missing_ok=True)
+    listed = (await watcher.http.get("/v1/catalog", headers=designer)).json()
+    assert _file(listed, "agencies.yaml")["status"] == "loaded"

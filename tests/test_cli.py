@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jwt
+import pytest
+import typer.main
 
+from onestop import cli
+from orchestrator.embedded import free_port
 from orchestrator.settings import Settings
 from tests.conftest import CATALOG
 
@@ -118,3 +124,133 @@ def test_temporal_setup_needs_an_address(tmp_path: Path) -> None:
     result = run("temporal", "setup", home=tmp_path)
     assert result.returncode == 2
     assert "ONESTOP_TEMPORAL_ADDRESS" in result.stderr
+
+
+def _at(stack: Settings) -> dict[str, str]:
+    """The environment that points the CLI at the session's API."""
+    return {
+        "ONESTOP_API_HOST": stack.api_host,
+        "ONESTOP_API_PORT": str(stack.api_port),
+        "ONESTOP_JWT_SECRET": stack.jwt_secret,
+    }
+
+
+async def test_catalog_status_shows_every_file_of_the_running_catalog(
+    tmp_path: Path, stack: Settings
+) -> None:
+    """The API runs in this test's event loop: the CLI runs in a thread so the loop can answer it."""
+    bad = stack.catalog_path / "probe_status.yaml"
+    bad.write_text(
+        (CATALOG / "marriage.yaml")
+        .read_text()
+        .replace("type: marriage", "type: probe_status")
+        .replace("agency: tax_office", "agency: taxes")
+    )
+    try:
+        result = await asyncio.to_thread(run, "catalog", "status", home=tmp_path, extra=_at(stack))
+    finally:
+        bad.unlink()
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("loaded   moving_house.yaml: moving_house v1 ") for line in lines), (
+        result.stderr
+    )
+    assert any(line.startswith("loaded   agencies.yaml: agency directory ") for line in lines), lines
+    rejected = next(i for i, line in enumerate(lines) if line.startswith("rejected probe_status.yaml since "))
+    assert lines[rejected].endswith("(nothing live)")
+    assert "unknown agency 'taxes'" in lines[rejected + 1]
+    clean = await asyncio.to_thread(run, "catalog", "status", home=tmp_path, extra=_at(stack))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "rejected" not in clean.stdout
+
+
+def test_a_command_that_needs_the_api_says_how_to_reach_it(tmp_path: Path) -> None:
+    result = run("catalog", "status", home=tmp_path, extra={"ONESTOP_API_PORT": str(free_port())})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot reach the OneStop API at http://127.0.0.1:")
+    assert "onestop dev" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "says"),
+    [
+        (
+            ["trigger", "marriage", "--citizen", "c", "--data", "{"],
+            {},
+            "give the citizen's data as one JSON object",
+        ),
+        (["trigger", "marriage", "--citizen", "c", "--data", "[1]"], {}, "not a JSON object"),
+        (
+            ["token", "--role", "agency", "--sub", "tax-1"],
+            {},
+            "an agency token names its agency: add --agency NAME",
+        ),
+        (["token", "--sub", "c"], {}, "Choose from: citizen, agency, designer, support"),
+        (
+            ["token", "--role", "citizen", "--sub", "c"],
+            {"ONESTOP_JWT_TTL_SECONDS": "soon"},
+            "ONESTOP_JWT_TTL_SECONDS",
+        ),
+        (["catalog", "validate", "/nowhere/draft.yaml"], {}, "does not exist: name a definition file"),
+        (["catalog", "diagram", "movng_house"], {}, "did you mean 'moving_house'?"),
+        (
+            ["catalog", "diagram", "marriage", "--path", "/"],
+            {},
+            "has no valid agencies.yaml: name a catalog folder",
+        ),
+        (["catalog", "frobnicate"], {}, "No such command 'frobnicate'"),
+    ],
+    ids=[
+        "bad-json",
+        "not-an-object",
+        "agency-without-agency",
+        "missing-role",
+        "bad-setting",
+        "missing-file",
+        "unknown-type",
+        "not-a-catalog",
+        "unknown-command",
+    ],
+)
+def test_every_user_error_is_one_line_naming_the_fix(
+    tmp_path: Path, args: list[str], extra: dict[str, str], says: str
+) -> None:
+    result = run(*args, home=tmp_path, extra=extra)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr and "pydantic" not in result.stderr
+
+
+async def test_an_api_refusal_is_one_line_and_exit_2(tmp_path: Path, stack: Settings) -> None:
+    """The API runs in this test's event loop: the CLI runs in a thread so the loop can answer it."""
+    trigger = await asyncio.to_thread(
+        run, "trigger", "movng_house", "--citizen", "c-cli", home=tmp_path, extra=_at(stack)
+    )
+    assert trigger.returncode == 2
+    assert trigger.stderr == (
+        "error: the API answered 422: type: unknown life event type 'movng_house'; "
+        "did you mean 'moving_house'?: correct TYPE or --data\n"
+    )
+    show = await asyncio.to_thread(run, "cases", "show", "no-such-case", home=tmp_path, extra=_at(stack))
+    assert show.returncode == 2
+    assert show.stderr.startswith("error: the API answered 404: ") and show.stderr.count("\n") == 1
+    forged = await asyncio.to_thread(
+        run, "cases", "show", "x", home=tmp_path, extra={**_at(stack), "ONESTOP_JWT_SECRET": "another-key"}
+    )
+    assert forged.returncode == 2 and "ONESTOP_JWT_SECRET" in forged.stderr
+
+
+def test_every_command_helps_with_an_example(tmp_path: Path) -> None:
+    def commands(command: Any, path: str) -> list[tuple[str, str]]:
+        """(path, help) of every leaf command; typer vendors click, so groups are known by `commands`."""
+        subs: dict[str, Any] = getattr(command, "commands", {})
+        if subs:
+            return [pair for name, sub in subs.items() for pair in commands(sub, f"{path} {name}")]
+        return [(path, command.help or "")]
+
+    found = commands(typer.main.get_command(cli.app), "onestop")
+    assert len(found) >= 12
+    assert [path for path, text in found if "Example: " not in text or "onestop " not in text] == []
+    shown = run("catalog", "validate", "--help", home=tmp_path)
+    assert shown.returncode == 0 and "Example: onestop catalog validate" in shown.stdout

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from orchestrator.agencies import load_directory
 from orchestrator.catalog import load_catalog, parse_definition
 from orchestrator.definition import LifeEventDefinition
+from orchestrator.definition_parse import parse_directory
 from orchestrator.diagram import mermaid
 from orchestrator.errors import DefinitionError
 
@@ -147,7 +148,8 @@ def test_condition_on_personal_field() -> None:
     text = variant(("when: data.owns_vehicle", "when: data.citizen_name == 'Ann'"))
     assert_rejected(
         text,
-        message="data.citizen_name is not a non-personal input",
+        message="data.citizen_name is personal: conditions may not read it, because a condition is "
+        "decided inside the case's workflow, whose history must never hold personal data",
         path="$.steps[1].when",
         at="when:",
     )
@@ -358,7 +360,7 @@ def test_every_problem_is_reported_at_once() -> None:
         ("when: data.owns_vehicle", "when: data.citizen_name == 'Ann'"),
     )
     problems = problems_of(text)
-    for message in ("unknown agency", "'shoe_size' is not an input", "data.citizen_name is not"):
+    for message in ("unknown agency", "'shoe_size' is not an input", "data.citizen_name is personal"):
         assert any(message in p for p in problems), (message, problems)
     assert len(problems) >= 3
 
@@ -440,3 +442,180 @@ def test_definitions_from_histories_ignore_unknown_keys() -> None:
     recorded["retired_field"] = 1
     recorded["steps"][0]["old_knob"] = True
     assert LifeEventDefinition.model_validate(recorded) == definition
+
+
+# --- messages that say what to do ---------------------------------------------------------------
+
+# The directory with one action that returns reply keys, so conditions may read outputs.
+RETURNING = parse_directory(
+    (CATALOG / "agencies.yaml")
+    .read_text()
+    .replace(
+        "register_address: {title: Register move-in at the new address, ",
+        "register_address: {title: Register move-in at the new address, returns: [reference, district], ",
+    ),
+    "agencies.yaml",
+)
+WITH_OUTPUT = variant(
+    (
+        "    inputs: [citizen_name, new_address]\n  - id: second",
+        "    inputs: [citizen_name, new_address]\n    outputs: [reference]\n  - id: second",
+    )
+)
+
+
+def problems_with_outputs(text: str) -> list[str]:
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(text, SOURCE, RETURNING)
+    return caught.value.problems
+
+
+def one(problems: list[str], fragment: str) -> str:
+    """The one problem holding `fragment`."""
+    found = [p for p in problems if fragment in p]
+    assert len(found) == 1, (fragment, problems)
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            ("agency: national_id", "agency: national_ib"),
+            "unknown agency 'national_ib'; did you mean 'national_id'?",
+        ),
+        (
+            ("action: update_address", "action: update_adress"),
+            "agency 'national_id' has no action 'update_adress'; did you mean 'update_address'?",
+        ),
+        (
+            ("compensation: revert_address", "compensation: revert_adress"),
+            "has no action 'revert_adress'; did you mean 'revert_address'?",
+        ),
+        (
+            (
+                "    inputs: [citizen_name, new_address]\n  - id: second",
+                "    inputs: [citizen_nam]\n  - id: second",
+            ),
+            "'citizen_nam' is not an input of 'example'; did you mean 'citizen_name'?",
+        ),
+        (("depends_on: [first]", "depends_on: [frist]"), "unknown step 'frist'; did you mean 'first'?"),
+        (
+            ("when: data.owns_vehicle", "when: data.owns_vehicel"),
+            "data.owns_vehicel is not an input of this life event; did you mean 'owns_vehicle'?",
+        ),
+        (
+            ("when: data.owns_vehicle", "when: steps.frist.status == 'succeeded'"),
+            "there is no step 'frist'; did you mean 'first'?",
+        ),
+        (("when: data.owns_vehicle", "when: date.owns_vehicle"), "unknown name 'date'"),
+    ],
+    ids=[
+        "agency",
+        "action",
+        "compensation",
+        "input",
+        "depends_on",
+        "condition-input",
+        "condition-step",
+        "root",
+    ],
+)
+def test_an_unknown_name_suggests_the_closest_known_one(edit: tuple[str, str], expected: str) -> None:
+    problem = one(problems_of(variant(edit)), expected)
+    if "unknown name" in expected:
+        assert problem.endswith("; did you mean 'data'?")
+
+
+def test_an_asked_field_and_an_output_that_do_not_exist_suggest_the_closest() -> None:
+    asks = variant(
+        ("kind: automatic", "kind: citizen_input"),
+        ("asks: []", "asks: [previous_adress]"),
+        text=BASE.replace(
+            "    depends_on: [first]\n", "    depends_on: [first]\n    kind: automatic\n    asks: []\n"
+        ),
+    )
+    one(problems_of(asks), "'previous_adress' is not an input of 'example'; did you mean 'previous_address'?")
+    outputs = WITH_OUTPUT.replace("outputs: [reference]", "outputs: [referenc]")
+    problem = one(problems_with_outputs(outputs), "returns no 'referenc'")
+    assert problem.endswith("; did you mean 'reference'?: it returns reference, district (agencies.yaml)")
+
+
+def test_a_personal_field_and_a_misspelt_one_get_different_messages() -> None:
+    """Both were "is not a non-personal input": one needs another field, the other a spelling."""
+    personal = one(
+        problems_of(variant(("when: data.owns_vehicle", "when: data.new_address == 'x'"))), "data.new_address"
+    )
+    assert personal.endswith(
+        "data.new_address is personal: conditions may not read it, because a condition is decided inside "
+        "the case's workflow, whose history must never hold personal data (only inputs marked "
+        "`personal: false` reach it): condition on a non-personal flag or count instead, or mark "
+        "'new_address' `personal: false` if it identifies nobody"
+    )
+    misspelt = one(
+        problems_of(variant(("when: data.owns_vehicle", "when: data.new_adress == 'x'"))), "data.new_adress"
+    )
+    assert "is not an input of this life event" in misspelt and "personal:" not in misspelt
+    assert misspelt.endswith(
+        "names allowed here: data.owns_vehicle (boolean), steps.first.status (string: "
+        "'succeeded' or 'skipped')"
+    )
+
+
+def test_an_undeclared_output_names_the_step_and_its_outputs() -> None:
+    """It used to say only `cannot be evaluated: 'secret'`."""
+    text = variant(("when: data.owns_vehicle", "when: steps.first.output.secret == 'x'"), text=WITH_OUTPUT)
+    problem = one(problems_with_outputs(text), "steps.first.output.secret")
+    assert problem.endswith(
+        "$.steps[1].when: steps.first.output.secret is not a declared output of step 'first' (its outputs "
+        "are reference); to read it, add 'secret' to that step's outputs (its agency's action must return it)"
+    )
+    misspelt = text.replace("output.secret", "output.referense")
+    one(problems_with_outputs(misspelt), "(its outputs are reference); did you mean 'reference'?")
+    none = variant(("when: data.owns_vehicle", "when: steps.first.output.reference == 'x'"))
+    one(problems_of(none), "is not a declared output of step 'first' (it declares no outputs)")
+
+
+def test_a_step_that_is_not_earlier_says_how_to_make_it_so() -> None:
+    text = variant(
+        ("    compensation: cancel_address_registration\n", "    when: steps.second.status == 'succeeded'\n")
+    )
+    problem = one(problems_of(text), "steps.second is not an earlier step")
+    assert problem.endswith(
+        "a condition may read only the steps this one depends on, directly or through others (here: none); "
+        "add 'second' to its depends_on if it must finish first"
+    )
+
+
+def test_a_syntax_error_names_the_expression_the_position_and_the_names_allowed() -> None:
+    problem = one(
+        problems_of(variant(("when: data.owns_vehicle", "when: data.owns_vehicle &&"))), "does not compile"
+    )
+    assert problem.endswith(
+        "$.steps[1].when: 'data.owns_vehicle &&' does not compile at column 21 (after 'data.owns_vehicle &&'): "
+        "mismatched input '<EOF>'; names allowed here: data.owns_vehicle (boolean), "
+        "steps.first.status (string: 'succeeded' or 'skipped')"
+    )
+
+
+def test_a_type_error_names_the_expression_the_reason_and_the_typed_names_allowed() -> None:
+    """It used to be the library's paragraph on coercion, without the condition or its scope."""
+    text = variant(("when: data.owns_vehicle", "when: data.owns_vehicle + 1 > 0"), text=WITH_OUTPUT)
+    problem = one(problems_with_outputs(text), "cannot be evaluated")
+    assert problem.endswith(
+        "'data.owns_vehicle + 1 > 0' cannot be evaluated: Unsupported operation: bool + int (CEL never "
+        "converts types: compare like with like, or convert with int(), double() or string()); names allowed "
+        "here: data.owns_vehicle (boolean), steps.first.status (string: 'succeeded' or 'skipped'), "
+        "steps.first.output.reference (the agency's reply value)"
+    )
+    overload = variant(("when: data.owns_vehicle", "when: data.owns_vehicle > 'yes'"))
+    assert "no operation is defined for these operand types" in one(
+        problems_of(overload), "cannot be evaluated"
+    )
+    not_boolean = one(
+        problems_of(variant(("when: data.owns_vehicle", "when: 1 + 2"))), "must be true or false"
+    )
+    assert (
+        "'1 + 2' must be true or false, gives int: compare it (==, <, >, in) to make a condition"
+        in not_boolean
+    )

@@ -94,7 +94,7 @@ async def test_a_read_model_left_behind_is_rebuilt_by_the_sweep_and_the_cli(
     stale = {"status": "running", "revision": 1, "revision_at": None, "steps.0.status": "running"}
     await db.cases.update_one({"_id": case_id}, {"$set": stale})
     assert (await watcher.case(citizen, case_id))["status"] == "running"
-    directory = CatalogSource(stack.catalog_path).current().directory
+    directory = CatalogSource(stack.catalog_path).directory
     reconciler = Reconciler(CaseStores.on(db), temporal, stack.task_queue, directory)
     await reconciler.sweep(timedelta(0))
     await _matches_workflow(watcher, temporal, citizen, case_id)

@@ -39,9 +39,7 @@ async def test_orphan_case_is_started_once(
     await vault.put(case_id, citizen, clean)  # ... and the process died before starting the workflow
 
     temporal = await connect_temporal(stack)
-    reconciler = Reconciler(
-        stores, temporal, stack.task_queue, CatalogSource(stack.catalog_path).current().directory
-    )
+    reconciler = Reconciler(stores, temporal, stack.task_queue, CatalogSource(stack.catalog_path).directory)
     assert case_id in await reconciler.sweep(timedelta(0))
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed", case
@@ -59,7 +57,7 @@ async def test_orphan_without_personal_data_is_closed_not_run(
     case_id = str(uuid.uuid4())
     await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "hash")
     temporal = await connect_temporal(stack)
-    directory = CatalogSource(stack.catalog_path).current().directory
+    directory = CatalogSource(stack.catalog_path).directory
     assert case_id not in await Reconciler(stores, temporal, stack.task_queue, directory).sweep(timedelta(0))
     case = await watcher.case(citizen, case_id)
     assert case["status"] == "failed"

@@ -1,15 +1,21 @@
-"""Designers read and validate life-event definitions; everyone may read the catalog."""
+"""Designers read and validate life-event definitions; everyone may read the catalog.
+
+Designers also see each file of the catalog folder as the running API holds it (loaded, or
+rejected with its problems), because a rejected file is otherwise only a line in a server log.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import DesignerDep, ReadCatalogDep, ServicesDep
-from orchestrator.catalog import parse_definition
+from orchestrator.auth import Role
+from orchestrator.catalog_status import FileState
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.diagram import mermaid
-from orchestrator.errors import DefinitionError, InputError, UnknownLifeEvent
+from orchestrator.drafts import DraftReport, check_draft
+from orchestrator.errors import InputError, UnknownLifeEvent
 
 
 class CatalogEntry(BaseModel):
@@ -22,6 +28,9 @@ class CatalogEntry(BaseModel):
 class CatalogList(BaseModel):
     data: list[CatalogEntry]
     count: int
+    files: list[FileState] | None = Field(
+        default=None, description="designers only: every file of the catalog folder, loaded or rejected"
+    )
 
 
 class CatalogDefinition(BaseModel):
@@ -29,23 +38,18 @@ class CatalogDefinition(BaseModel):
     mermaid: str
 
 
-class ValidationReport(BaseModel):
-    valid: bool
-    problems: list[str]
-    mermaid: str | None = None
-
-
 router = APIRouter(prefix="/v1/catalog", tags=["designers"])
 
 
-@router.get("", response_model=CatalogList)
-async def list_catalog(_: ReadCatalogDep, services: ServicesDep) -> CatalogList:
-    """Every life event OneStop can run now."""
+@router.get("", response_model=CatalogList, response_model_exclude_none=True)
+async def list_catalog(principal: ReadCatalogDep, services: ServicesDep) -> CatalogList:
+    """Every life event OneStop can run now; for designers, every catalog file's state too."""
     entries = [
         CatalogEntry(type=d.type, version=d.version, title=d.title, description=d.description)
         for d in services.catalog.current().definitions.values()
     ]
-    return CatalogList(data=entries, count=len(entries))
+    files = services.catalog.files() if principal.role is Role.designer else None
+    return CatalogList(data=entries, count=len(entries), files=files)
 
 
 @router.get("/{type_}", response_model=CatalogDefinition)
@@ -67,16 +71,13 @@ _YAML_BODY = {
 }
 
 
-@router.post(":validate", response_model=ValidationReport, openapi_extra=_YAML_BODY)
-async def validate_definition(_: DesignerDep, services: ServicesDep, request: Request) -> ValidationReport:
-    """Check a definition (YAML or JSON) without installing it: every problem at once, or its diagram."""
+@router.post(":validate", response_model=DraftReport, openapi_extra=_YAML_BODY)
+async def validate_definition(_: DesignerDep, services: ServicesDep, request: Request) -> DraftReport:
+    """Check a definition (YAML or JSON) against the live agency directory without installing it:
+    every problem at once, or its diagram (the same check as `onestop catalog validate`)."""
     raw = await request.body()
     try:
         text = raw.decode()
     except UnicodeDecodeError:
         raise InputError("body", "must be UTF-8 text") from None
-    try:
-        definition = parse_definition(text, "definition", services.catalog.current().directory)
-    except DefinitionError as exc:
-        return ValidationReport(valid=False, problems=exc.problems)
-    return ValidationReport(valid=True, problems=[], mermaid=mermaid(definition))
+    return check_draft(text, "definition", services.catalog.directory())
