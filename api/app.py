@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 
 from api import middleware, problems
 from api.console import router as console
@@ -78,8 +81,37 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
     )
     problems.install(app)
     middleware.install(app)
-    for module in (life_events, cases, agency_tasks, support, codec, catalog, health):
-        app.include_router(module.router)
+    for module, statuses in _ERROR_STATUSES.items():
+        app.include_router(module.router, responses=problems.responses(*statuses))
+    app.include_router(health.router)
     console.install(app)
     assets.install(app)
+    _document_problems(app)
     return app
+
+
+# What each audience's routes can answer besides success: the body limits (400, 411, 413) apply
+# to every route, 401/403 to every route that takes a token, 503 wherever Temporal or MongoDB is
+# asked. The OpenAPI document lists them with the problem schema (`api/problems.py`).
+_BASE = (400, 401, 403, 411, 413, 422)
+_ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
+    life_events: (*_BASE, 409, 429, 503),
+    cases: (*_BASE, 404, 409, 429, 503),
+    agency_tasks: (*_BASE, 404, 409, 429, 503),
+    support: (*_BASE, 404, 409, 503),
+    codec: _BASE,
+    catalog: (*_BASE, 404),
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Error responses are `application/problem+json`: say so in the OpenAPI document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.as_problem_json(
+                get_openapi(title=app.title, version=app.version, routes=app.routes)
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

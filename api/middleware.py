@@ -13,6 +13,8 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from api.problems import problem
+
 log = structlog.get_logger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
@@ -30,17 +32,15 @@ def _refuse_body(request: Request) -> JSONResponse | None:
     """The server reads exactly Content-Length bytes, so the header alone bounds the body. A
     chunked body has no length up front: it is refused (411) rather than counted as it streams."""
     if "transfer-encoding" in request.headers:
-        return JSONResponse(
-            {"detail": "Content-Length required: chunked request bodies are not accepted"}, status_code=411
-        )
+        return problem(411, "Content-Length required: chunked request bodies are not accepted")
     declared = request.headers.get("content-length")
     if declared is None:
         return None
     if not declared.isdigit():
-        return JSONResponse({"detail": "invalid Content-Length"}, status_code=400)
+        return problem(400, "invalid Content-Length")
     limit = _body_limit(request.url.path)
     if int(declared) > limit:
-        return JSONResponse({"detail": f"request body over {limit} bytes"}, status_code=413)
+        return problem(413, f"request body over {limit} bytes")
     return None
 
 
@@ -59,7 +59,7 @@ def install(app: FastAPI) -> None:
         except Exception:
             # Logged here, once, with the traceback; the client gets only the id to quote.
             log.exception("request_failed", method=request.method, path=request.url.path, status=500)
-            failed = JSONResponse({"detail": "internal error", "request_id": request_id}, status_code=500)
+            failed = problem(500, "internal error", request_id=request_id)
             failed.headers["X-Request-ID"] = request_id
             return failed
         response.headers["X-Request-ID"] = request_id

@@ -1,13 +1,27 @@
-"""Maps OneStop's errors to HTTP responses, in one place: `{"detail": ..., "field"?: ...}`."""
+"""Every error response, shaped in one place: RFC 9457 problem details (`application/problem+json`).
+
+`type` names the kind of problem (`urn:onestop:problem:<kind>`), `title` says it in words,
+`status` repeats the HTTP status, `detail` explains this occurrence. Extensions: `field` (the
+first bad field) and `errors` (every bad field, each with its path and message) for input
+problems, `problems` for an invalid definition, `request_id` for a 500. No value a caller sent is
+ever echoed: it may be a citizen's personal data.
+
+The middleware (bodies too large, chunked, a 500) and the routes' exceptions all come through
+`problem`; `PROBLEM_RESPONSES` declares the same shape in the OpenAPI document.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from pymongo.errors import ConnectionFailure
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orchestrator.errors import (
     CaseNotFound,
@@ -16,37 +30,98 @@ from orchestrator.errors import (
     Forbidden,
     IdempotencyConflict,
     InputError,
+    NotFound,
     OneStopError,
+    RateLimited,
     Unauthenticated,
     Unavailable,
     UnknownLifeEvent,
 )
 
-_STATUS: list[tuple[type[OneStopError], int]] = [
-    (Unauthenticated, 401),
-    (Forbidden, 403),
-    (CaseNotFound, 404),
-    (Unavailable, 503),
-    (IdempotencyConflict, 409),
-    (CaseStateError, 409),
-    (UnknownLifeEvent, 422),
-    (InputError, 422),
-    (DefinitionError, 422),
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="where: `body.data.move_date`, `query.limit`, `header.Idempotency-Key`")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with OneStop's extensions."""
+
+    type: str = Field(description="urn:onestop:problem:<kind>")
+    title: str
+    status: int
+    detail: str
+    field: str | None = Field(default=None, description="the first bad field, for input problems")
+    errors: list[FieldProblem] | None = Field(default=None, description="every bad field")
+    problems: list[str] | None = Field(default=None, description="every problem of a definition")
+    request_id: str | None = None
+
+
+_KINDS: list[tuple[type[OneStopError], int, str]] = [
+    (Unauthenticated, 401, "unauthenticated"),
+    (Forbidden, 403, "forbidden"),
+    (CaseNotFound, 404, "not-found"),
+    (NotFound, 404, "not-found"),
+    (Unavailable, 503, "unavailable"),
+    (IdempotencyConflict, 409, "idempotency-conflict"),
+    (CaseStateError, 409, "case-state"),
+    (RateLimited, 429, "rate-limited"),
+    (UnknownLifeEvent, 422, "invalid-input"),
+    (InputError, 422, "invalid-input"),
+    (DefinitionError, 422, "invalid-definition"),
 ]
 
+_STATUS_KINDS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 411: "length-required"}
+_STATUS_KINDS |= {413: "too-large", 415: "unsupported-media-type", 500: "internal", 503: "unavailable"}
 
-async def _handle(request: Request, exc: Exception) -> JSONResponse:
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    kind: str | None = None,
+    errors: Sequence[FieldProblem] = (),
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = Problem(
+        type=f"urn:onestop:problem:{kind or _STATUS_KINDS.get(status, 'error')}",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        field=errors[0].field if errors else None,
+        errors=list(errors) or None,
+        **extensions,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=MEDIA_TYPE,
+    )
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OneStopError)
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-    body: dict[str, object] = {"detail": str(exc)}
+    status, kind = next(((code, k) for cls, code, k in _KINDS if isinstance(exc, cls)), (500, "internal"))
+    errors: list[FieldProblem] = []
+    extensions: dict[str, Any] = {}
+    headers: dict[str, str] = {}
     if isinstance(exc, InputError):
-        body["field"] = exc.field
+        errors = [FieldProblem(field=exc.field, message=exc.message)]
     elif isinstance(exc, UnknownLifeEvent):
-        body["field"] = "type"
+        errors = [FieldProblem(field="type", message=str(exc))]
     elif isinstance(exc, DefinitionError):
-        body["problems"] = exc.problems
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+        extensions["problems"] = exc.problems
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unavailable):
+        headers["Retry-After"] = "1"
+    return problem(status, str(exc), kind=kind, errors=errors, headers=headers, **extensions)
 
 
 def _field(error: Mapping[str, object]) -> str:
@@ -69,21 +144,28 @@ def _message(error: Mapping[str, object]) -> str:
     return message
 
 
-async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's own request validation, in the documented `{"detail", "field"}` shape."""
+async def _handle_validation(request: Request, exc: Exception) -> Response:
+    """FastAPI's own request validation: every bad field listed, in the one shape."""
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field(e), "message": _message(e)} for e in exc.errors()]
-    if not errors:
-        errors = [{"field": "body", "message": "invalid request"}]
-    body = {"detail": errors[0]["message"], "field": errors[0]["field"], "errors": errors}
-    return JSONResponse(body, status_code=422)
+    errors = [FieldProblem(field=_field(e), message=_message(e)) for e in exc.errors()]
+    errors = errors or [FieldProblem(field="body", message="invalid request")]
+    return problem(422, errors[0].message, kind="invalid-input", errors=errors)
 
 
-async def _handle_database_down(request: Request, exc: Exception) -> JSONResponse:
+async def _handle_http(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (no such route, method not allowed); a redirect passes through."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code < 400:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem(exc.status_code, detail, headers=exc.headers)
+
+
+async def _handle_database_down(request: Request, exc: Exception) -> Response:
     """MongoDB unreachable: a quick 503 to retry (nothing was accepted), never a 500 or a hang."""
-    return JSONResponse(
-        {"detail": "the case database is unavailable: retry (with the same Idempotency-Key)"},
-        status_code=503,
+    return problem(
+        503,
+        "the case database is unavailable: retry (with the same Idempotency-Key)",
         headers={"Retry-After": "5"},
     )
 
@@ -92,3 +174,20 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ConnectionFailure, _handle_database_down)
     app.add_exception_handler(OneStopError, _handle)
     app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer, each a problem document."""
+    return {s: {"model": Problem, "description": HTTPStatus(s).phrase} for s in statuses}
+
+
+def as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
+    """Error responses in the OpenAPI document carry the media type they are sent with."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if str(status)[0] in "45" and "application/json" in content:
+                    content[MEDIA_TYPE] = content.pop("application/json")
+    return schema

@@ -4,7 +4,9 @@ OneStopError
 ├── DefinitionError      a life-event definition is invalid (.problems lists each one)
 ├── UnknownLifeEvent     no definition of that type in the catalog
 ├── InputError           citizen data does not match the definition (.field)
-├── CaseNotFound         no such case, or not visible to the caller
+├── NotFound             no such resource, or not visible to the caller
+│   └── CaseNotFound     no such case, or not visible to the caller
+├── RateLimited          too many requests from one subject (.retry_after seconds)
 ├── IdempotencyConflict  an Idempotency-Key reused with a different request
 ├── CaseStateError       an operation the case's current state does not allow
 ├── Unauthenticated      no token, or a token that does not verify
@@ -44,7 +46,17 @@ class InputError(OneStopError):
         super().__init__(f"{field}: {message}")
 
 
-class CaseNotFound(OneStopError):
+class NotFound(OneStopError):
+    """A resource that does not exist, or that the caller may not know exists."""
+
+
+class RateLimited(OneStopError):
+    def __init__(self, what: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many {what}: retry after {retry_after} s")
+
+
+class CaseNotFound(NotFound):
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id
         super().__init__(f"case {case_id} not found")

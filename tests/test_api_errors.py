@@ -152,3 +152,33 @@ async def test_health_and_readiness(http: httpx.AsyncClient) -> None:
     ready = await http.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"mongodb": "ok", "temporal": "ok"}
+
+
+async def test_every_error_is_a_problem_document(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    """RFC 9457 from every source: a route's own error, request validation, an unknown route, a
+    wrong method and the body limits, all `application/problem+json` with type, title, status."""
+    citizen = auth("citizen")
+    answers = [
+        await http.get("/v1/catalog/no_such_event", headers=citizen),
+        await http.post("/v1/life-events", json={"data": []}, headers=citizen),
+        await http.get("/v1/nowhere"),
+        await http.delete("/v1/catalog", headers=citizen),
+        await http.get("/v1/cases/x", headers=auth("designer", "d")),
+    ]
+    for response in answers:
+        body = response.json()
+        assert response.headers["content-type"] == "application/problem+json", response.url
+        assert body["status"] == response.status_code and body["type"].startswith("urn:onestop:problem:")
+        assert body["title"] and body["detail"]
+    assert [r.status_code for r in answers] == [404, 422, 404, 405, 403]
+    invalid = answers[1].json()
+    assert {e["field"] for e in invalid["errors"]} == {"body.type", "body.data"}  # every bad field
+
+
+async def test_the_openapi_document_declares_problem_responses(http: httpx.AsyncClient) -> None:
+    paths = (await http.get("/openapi.json")).json()["paths"]
+    trigger = paths["/v1/life-events"]["post"]["responses"]
+    for status in ("401", "403", "409", "413", "422", "503"):
+        assert "application/problem+json" in trigger[status]["content"], status
+    assert "application/json" in trigger["202"]["content"]
+    assert "404" in paths["/v1/cases/{case_id}"]["get"]["responses"]

@@ -28,7 +28,13 @@ async def test_body_over_limit_is_413(http: httpx.AsyncClient, auth: TokenFactor
     headers = {**auth("citizen"), "Content-Type": "application/json"}
     response = await http.post("/v1/life-events", content=_padded(MAX_BODY_BYTES + 1), headers=headers)
     assert response.status_code == 413
-    assert response.json() == {"detail": f"request body over {MAX_BODY_BYTES} bytes"}
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "urn:onestop:problem:too-large",
+        "title": "Request Entity Too Large",
+        "status": 413,
+        "detail": f"request body over {MAX_BODY_BYTES} bytes",
+    }
     assert response.headers["x-request-id"]
 
 
@@ -48,7 +54,7 @@ async def test_validate_takes_larger_definitions(http: httpx.AsyncClient, auth: 
     too_big = PARTNERSHIP + comment * (MAX_DEFINITION_BYTES // len(comment) + 1)
     refused = await http.post("/v1/catalog:validate", content=too_big, headers=headers)
     assert refused.status_code == 413
-    assert refused.json() == {"detail": f"request body over {MAX_DEFINITION_BYTES} bytes"}
+    assert refused.json()["detail"] == f"request body over {MAX_DEFINITION_BYTES} bytes"
 
 
 async def test_chunked_body_is_411(http: httpx.AsyncClient, auth: TokenFactory) -> None:
@@ -93,7 +99,9 @@ async def test_unhandled_exception_is_logged_once_and_answers_500(monkeypatch: p
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.get("/boom", headers={"X-Request-ID": "req-123"})
     assert response.status_code == 500
-    assert response.json() == {"detail": "internal error", "request_id": "req-123"}
+    body = response.json()
+    assert (body["status"], body["detail"], body["request_id"]) == (500, "internal error", "req-123")
+    assert set(body) == {"type", "title", "status", "detail", "request_id"}  # nothing leaks
     assert response.headers["x-request-id"] == "req-123"
     assert "Ana Lima" not in response.text
     failed = [e for e in capture.entries if e["event"] == "request_failed"]

@@ -6,7 +6,7 @@ rejected with its problems), because a rejected file is otherwise only a line in
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from api.deps import DesignerDep, ReadCatalogDep, ServicesDep
@@ -15,7 +15,7 @@ from orchestrator.catalog_status import FileState
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.diagram import mermaid
 from orchestrator.drafts import DraftReport, check_draft
-from orchestrator.errors import InputError, UnknownLifeEvent
+from orchestrator.errors import InputError, NotFound, UnknownLifeEvent
 
 
 class CatalogEntry(BaseModel):
@@ -59,7 +59,7 @@ async def get_definition(type_: str, _: ReadCatalogDep, services: ServicesDep) -
     try:
         definition = services.catalog.current().get(type_)
     except UnknownLifeEvent as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise NotFound(str(exc)) from None
     return CatalogDefinition(definition=definition, mermaid=mermaid(definition))
 
 
