@@ -20,6 +20,9 @@ from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from workflows.life_event import LifeEventCase
 
+WORKFLOWS: list[type] = [LifeEventCase]
+"""The workflow classes a worker runs; `onestop replay` replays running cases against these."""
+
 
 def build_worker(
     client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str
@@ -30,7 +33,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[LifeEventCase],
+        workflows=WORKFLOWS,
         activities=[actions.call_agency, actions.undo_agency, projection.project_case],
         max_concurrent_activities=200,
     )
