@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# GOV.UK Frontend's CSS (built with a system font stack) and JS, served by the API at /assets.
+# GOV.UK Frontend's CSS (built with a system font stack) and JS, and Swagger UI's and ReDoc's
+# bundles for /docs and /redoc, served by the API at /assets.
 ASSETS := api/static
 WEB_STAMP := $(ASSETS)/.built
 SCSS := api/pages/styles/onestop.scss
@@ -25,6 +26,12 @@ $(WEB_STAMP): package.json $(SCSS) api/pages/scripts/init.mjs
 	npx --no-install sass --load-path=node_modules --style=compressed --no-source-map --quiet-deps \
 		$(SCSS) $(ASSETS)/onestop.css
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js api/pages/scripts/init.mjs $(ASSETS)/
+	cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js $(ASSETS)/
+	# ReDoc's "API docs by Redocly" footer loads its logo from Redocly's CDN, with no option to
+	# turn it off: an empty src makes the footer drop the image (its onError) and keep the link.
+	sed 's|src:"https://cdn.redoc.ly/redoc/logo-mini.svg"|src:""|' \
+		node_modules/redoc/bundles/redoc.standalone.js > $(ASSETS)/redoc.standalone.js
+	cp node_modules/swagger-ui-dist/favicon-32x32.png $(ASSETS)/api-docs-favicon.png
 	touch $(WEB_STAMP)
 
 # Debian's Chromium for the page tests (Playwright drives it; no browser is downloaded).

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import middleware, problems
+from api import api_docs, middleware, problems
 from api.console import router as console
 from api.pages import assets
 from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
@@ -71,7 +71,8 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         finally:
             await mongo.close()
 
-    app = FastAPI(title="OneStop", version="1", lifespan=lifespan)
+    # /docs and /redoc come from api_docs, on assets served here rather than from a CDN.
+    app = FastAPI(title="OneStop", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(
         CORSMiddleware,  # the Temporal UI calls the codec from its own origin; nobody else may
         allow_origins=settings.temporal_ui_origins,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
     app.include_router(health.router)
     console.install(app)
     assets.install(app)
+    api_docs.install(app)
     _document_problems(app)
     return app
 
