@@ -8,12 +8,13 @@ from types import ModuleType
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from api import api_docs, middleware, problems
+from api.codec_cors import CodecCors
 from api.console import router as console
 from api.pages import assets
+from api.rate_limits import RateLimiter, RateLimits
 from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
 from api.services import Services
 from orchestrator.audit_log import AuditLog
@@ -23,6 +24,7 @@ from orchestrator.case_history import CaseHistory
 from orchestrator.catalog import CatalogSource
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
+from orchestrator.recent_triggers import RecentTriggers
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.stuck_reasons import StuckRules
@@ -42,7 +44,8 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         await ensure_indexes(db)
         temporal = await connect_temporal(settings)
         stores = CaseStores.on(db)
-        intake = CaseIntake(catalog_source, stores, temporal, settings.task_queue)
+        recent = RecentTriggers(db, settings.trigger_dedup_seconds)
+        intake = CaseIntake(catalog_source, stores, temporal, settings.task_queue, recent)
         audit = AuditLog(db)
         tokens = TokenVerifier(
             settings.jwt_secret,
@@ -65,6 +68,10 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
             audit,
             support_desk,
             tokens,
+            RateLimits(
+                RateLimiter(settings.rate_triggers_per_minute, settings.rate_triggers_burst),
+                RateLimiter(settings.rate_commands_per_minute, settings.rate_commands_burst),
+            ),
         )
         try:
             yield
@@ -73,13 +80,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
 
     # /docs and /redoc come from api_docs, on assets served here rather than from a CDN.
     app = FastAPI(title="OneStop", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.add_middleware(
-        CORSMiddleware,  # the Temporal UI calls the codec from its own origin; nobody else may
-        allow_origins=settings.temporal_ui_origins,
-        allow_methods=["POST"],
-        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
-        allow_credentials=True,
-    )
+    app.add_middleware(CodecCors, origins=settings.temporal_ui_origins)
     problems.install(app)
     middleware.install(app)
     for module, statuses in _ERROR_STATUSES.items():
@@ -100,7 +101,7 @@ _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     life_events: (*_BASE, 409, 429, 503),
     cases: (*_BASE, 404, 409, 429, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
-    support: (*_BASE, 404, 409, 503),
+    support: (*_BASE, 404, 409, 429, 503),
     codec: _BASE,
     catalog: (*_BASE, 404),
 }

@@ -58,3 +58,17 @@ ReadCatalogDep = Annotated[Principal, permit(Permission.read_catalog)]
 DesignerDep = Annotated[Principal, permit(Permission.validate_definition)]
 SupportDep = Annotated[Principal, permit(Permission.support_cases)]
 DecodePayloadsDep = Annotated[Principal, permit(Permission.decode_payloads)]
+
+
+def _limit_triggers(principal: PrincipalDep, services: ServicesDep) -> None:
+    services.limits.triggers.take(principal.sub, "life-event reports")
+
+
+def _limit_commands(principal: PrincipalDep, services: ServicesDep) -> None:
+    services.limits.commands.take(f"{principal.role.value}:{principal.sub}", "commands")
+
+
+TriggerLimit = Annotated[None, Depends(_limit_triggers)]
+"""Per-citizen budget of life-event reports (`api/rate_limits.py`)."""
+CommandLimit = Annotated[None, Depends(_limit_commands)]
+"""Per-person budget of commands: cancels, answers, decisions, support actions."""

@@ -8,6 +8,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
 
+from api.rate_limits import RateLimits
 from orchestrator.audit_log import AuditLog
 from orchestrator.auth import TokenVerifier
 from orchestrator.case_commands import CaseCommands
@@ -32,3 +33,4 @@ class Services:
     audit: AuditLog
     support: SupportDesk
     tokens: TokenVerifier
+    limits: RateLimits

@@ -30,6 +30,7 @@ from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import AgencyTerms, LifeEventInput
 from orchestrator.definition import LifeEventDefinition, validate_data
 from orchestrator.errors import IdempotencyConflict, Unavailable
+from orchestrator.recent_triggers import RecentTriggers
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
 
@@ -40,8 +41,16 @@ _CASE_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-4c55-9a43-0e5b8f7d2a10")
 class CaseIntake:
     """Accepts life events for the API (and the benchmark), so both take the same path."""
 
-    def __init__(self, catalog: CatalogSource, stores: CaseStores, temporal: Client, task_queue: str) -> None:
+    def __init__(
+        self,
+        catalog: CatalogSource,
+        stores: CaseStores,
+        temporal: Client,
+        task_queue: str,
+        recent: RecentTriggers | None = None,
+    ) -> None:
         self._catalog = catalog
+        self._recent = recent
         self._cases = stores.cases
         self._vault = stores.vault
         self._definitions = stores.definitions
@@ -55,11 +64,12 @@ class CaseIntake:
         definition = catalog.get(type_)
         clean = validate_data(definition.data_model(), data)
         request_hash = hashlib.sha256(json.dumps([type_, clean], sort_keys=True).encode()).hexdigest()
-        case_id = (
-            str(uuid.uuid5(_CASE_NAMESPACE, f"{citizen_id}\x00{idempotency_key}"))
-            if idempotency_key
-            else str(uuid.uuid4())
-        )
+        if idempotency_key:
+            case_id = str(uuid.uuid5(_CASE_NAMESPACE, f"{citizen_id}\x00{idempotency_key}"))
+        elif self._recent is not None:  # an identical report moments ago is the same case
+            case_id = await self._recent.claim(citizen_id, request_hash, str(uuid.uuid4()))
+        else:
+            case_id = str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id(case_id))
         definition_id = await self._definitions.pin(definition)
         terms = agency_terms(catalog.directory, definition)

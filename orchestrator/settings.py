@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         default=60, ge=1, description="an agency failing this long makes a case stuck"
     )
 
+    trigger_dedup_seconds: int = Field(
+        default=600, ge=0, le=86_400, description="identical triggers without a key within this: one case"
+    )
+    rate_triggers_per_minute: int = Field(default=30, ge=1, description="life-event reports per citizen")
+    rate_triggers_burst: int = Field(default=10, ge=1)
+    rate_commands_per_minute: int = Field(default=120, ge=1, description="commands per person")
+    rate_commands_burst: int = Field(default=30, ge=1)
+
     agency_base_url: str = ""
     agency_timeout_seconds: float = Field(default=10.0, gt=0)
 

@@ -43,3 +43,18 @@ async def test_same_key_different_request_is_409(watcher: CaseWatcher, citizen: 
     assert "Idempotency-Key" in response.json()["detail"]
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed"
+
+
+async def test_identical_reports_without_a_key_are_one_case(
+    watcher: CaseWatcher, citizen: str, temporal: Client
+) -> None:
+    """A double click or a blind retry: identical reports within the window are the first case."""
+    answers = await asyncio.gather(*(watcher.trigger(citizen, "moving_house", MOVE) for _ in range(5)))
+    assert {a.status_code for a in answers} == {202}
+    [case_id] = {a.json()["case_id"] for a in answers}
+    await watcher.wait(citizen, case_id)
+    assert len(await watcher.records("residence_registry", case_id)) == 1
+    other = await watcher.start(citizen, "moving_house", {**MOVE, "new_address": "9 Rua Nova"})
+    assert other != case_id  # different data is a different report
+    listed = await watcher.http.get("/v1/cases", headers=watcher.auth("citizen", citizen))
+    assert listed.json()["count"] == 2

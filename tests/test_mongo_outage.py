@@ -72,6 +72,7 @@ async def crash_stack(
         mongodb_url=database.server.mongodb_url,
         catalog_path=settings.catalog_path,
         jwt_secret=settings.jwt_secret,  # the `auth` fixture's tokens verify here too
+        rate_triggers_burst=1000,  # a stream of triggers from one citizen is this test's load
     )
     async with running_stack(own):
         yield own

@@ -73,3 +73,5 @@ async def test_the_codec_endpoint_decrypts_for_support_and_the_temporal_ui_only(
         headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in preflight.headers
+    elsewhere = await http.get("/healthz", headers=ui)  # CORS is for the codec only
+    assert "access-control-allow-origin" not in elsewhere.headers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import DecideStepDep, ServicesDep
+from api.deps import CommandLimit, DecideStepDep, ServicesDep
 from orchestrator.case_commands import Verdict
 from orchestrator.cases import CaseView
 
@@ -13,7 +13,12 @@ router = APIRouter(prefix="/v1/cases", tags=["agencies"])
 
 @router.post("/{case_id}/steps/{step_id}/decision", response_model=CaseView)
 async def decide_review(
-    case_id: str, step_id: str, body: Verdict, agency: DecideStepDep, services: ServicesDep
+    case_id: str,
+    step_id: str,
+    body: Verdict,
+    agency: DecideStepDep,
+    limit: CommandLimit,
+    services: ServicesDep,
 ) -> CaseView:
     """Approve, reject (with a reason code), or ask the citizen for a missing field (`request_input`).
 

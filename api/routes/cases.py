@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, JsonValue
 
-from api.deps import AnswerStepDep, CancelCaseDep, ListOwnCasesDep, ReadCaseDep, ServicesDep
+from api.deps import AnswerStepDep, CancelCaseDep, CommandLimit, ListOwnCasesDep, ReadCaseDep, ServicesDep
 from orchestrator.cases import CaseView
 
 
@@ -43,7 +43,11 @@ async def get_case(case_id: str, principal: ReadCaseDep, services: ServicesDep) 
 
 @router.post("/{case_id}:cancel", response_model=CaseView)
 async def cancel_case(
-    case_id: str, principal: CancelCaseDep, services: ServicesDep, body: CaseCancel | None = None
+    case_id: str,
+    principal: CancelCaseDep,
+    limit: CommandLimit,
+    services: ServicesDep,
+    body: CaseCancel | None = None,
 ) -> CaseView:
     """Cancel an open case: steps in flight finish, then everything done is compensated.
     Answers with the case as the workflow now sees it, or 409 saying why it cannot."""
@@ -52,7 +56,12 @@ async def cancel_case(
 
 @router.post("/{case_id}/steps/{step_id}/input", response_model=CaseView)
 async def answer_step(
-    case_id: str, step_id: str, body: StepAnswer, citizen: AnswerStepDep, services: ServicesDep
+    case_id: str,
+    step_id: str,
+    body: StepAnswer,
+    citizen: AnswerStepDep,
+    limit: CommandLimit,
+    services: ServicesDep,
 ) -> CaseView:
     """Give the fields a step waiting for the citizen asks for."""
     return await services.commands.provide_input(case_id, step_id, citizen, body.data)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field, JsonValue
 
-from api.deps import ReportLifeEventDep, ServicesDep
+from api.deps import ReportLifeEventDep, ServicesDep, TriggerLimit
 from orchestrator.cases import CaseStatus
 
 
@@ -32,6 +32,7 @@ router = APIRouter(prefix="/v1/life-events", tags=["citizens"])
 async def trigger_life_event(
     body: LifeEventCreate,
     citizen: ReportLifeEventDep,
+    limit: TriggerLimit,
     services: ServicesDep,
     idempotency_key: Annotated[
         str | None,

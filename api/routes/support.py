@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ServicesDep, SupportDep
+from api.deps import CommandLimit, ServicesDep, SupportDep
 from api.services import Services
 from orchestrator.auth import Principal
 from orchestrator.case_commands import SupportAction
@@ -45,7 +45,9 @@ async def get_case(case_id: str, support: SupportDep, services: ServicesDep) -> 
 
 
 @router.post("/cases:bulk", response_model=BulkReport)
-async def bulk(body: BulkRequest, support: SupportDep, services: ServicesDep) -> BulkReport:
+async def bulk(
+    body: BulkRequest, support: SupportDep, limit: CommandLimit, services: ServicesDep
+) -> BulkReport:
     """One action on every case the filter matches (up to `limit`): `dry_run` (the default) lists
     them; otherwise each is acted on and re-read, and the report says what each reached."""
     return await services.support.bulk(body, support)
@@ -57,12 +59,17 @@ async def batch(batch_id: str, support: SupportDep, services: ServicesDep) -> Bu
     return await services.support.batch(batch_id)
 
 
-StepAction = Callable[[str, str, SupportAction, Principal, Services], Awaitable[CaseView]]
+StepAction = Callable[[str, str, SupportAction, Principal, None, Services], Awaitable[CaseView]]
 
 
 def _step_action(verb: SupportVerb, doc: str) -> StepAction:
     async def act(
-        case_id: str, step_id: str, body: SupportAction, support: SupportDep, services: ServicesDep
+        case_id: str,
+        step_id: str,
+        body: SupportAction,
+        support: SupportDep,
+        limit: CommandLimit,
+        services: ServicesDep,
     ) -> CaseView:
         return await services.support.act(case_id, verb, support, body.reason, step_id, body.note)
 
@@ -95,7 +102,7 @@ for _verb, _doc in _STEP_ACTIONS:
 
 @router.post("/cases/{case_id}:compensate", response_model=CaseView)
 async def compensate_case(
-    case_id: str, body: SupportAction, support: SupportDep, services: ServicesDep
+    case_id: str, body: SupportAction, support: SupportDep, limit: CommandLimit, services: ServicesDep
 ) -> CaseView:
     """Roll the case back: steps in flight finish, then everything done is undone."""
     return await services.support.act(case_id, "compensate", support, body.reason, None, body.note)
