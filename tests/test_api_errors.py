@@ -182,3 +182,11 @@ async def test_the_openapi_document_declares_problem_responses(http: httpx.Async
         assert "application/problem+json" in trigger[status]["content"], status
     assert "application/json" in trigger["202"]["content"]
     assert "404" in paths["/v1/cases/{case_id}"]["get"]["responses"]
+
+
+async def test_every_answer_carries_the_security_headers(http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    for response in (await http.get("/healthz"), await http.get("/v1/cases", headers=auth("citizen"))):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
