@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import httpx
 from pydantic import BaseModel, Field, JsonValue
 
+from activities.agency_credentials import AgencyCredentials
 from orchestrator.errors import AgencyError
 
 _RETRYABLE_4XX = frozenset({401, 403, 408, 425, 429})
@@ -45,8 +46,15 @@ class AgencyPort(Protocol):
 
 
 class AgencyClient:
-    def __init__(self, http: httpx.AsyncClient, base_urls: dict[str, str], default_base_url: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_urls: dict[str, str],
+        default_base_url: str,
+        credentials: AgencyCredentials,
+    ) -> None:
         self._http = http
+        self._credentials = credentials
         self._base_urls = base_urls
         self._default = default_base_url
 
@@ -59,7 +67,7 @@ class AgencyClient:
             response = await self._http.post(
                 self.url(agency, action),
                 json=request.model_dump(mode="json"),
-                headers={"Idempotency-Key": key},
+                headers={"Idempotency-Key": key, "Authorization": self._credentials.authorization(agency)},
             )
         except httpx.TimeoutException as exc:
             raise AgencyError(agency, 0, "timeout", retryable=True) from exc

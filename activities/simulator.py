@@ -4,6 +4,11 @@ Each action validates its data contract, stores one record per idempotency key i
 `agency_records` (a unique index makes a duplicate delivery return the first record), and
 compensations revert the record they name, idempotently. Faults can be injected per agency,
 action and subject (citizen) at run time, so tests and demos can make any step fail.
+
+Every route needs a token (`activities/simulator_auth.py`): an action of agency X takes X's
+agency token, which OneStop's worker signs for each agency it calls
+(`activities/agency_credentials.py`); X's records take X's token or support's; failure injection
+is support's alone, being an operator's tool.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from activities.agency_client import AgencyReply, AgencyRequest, agency_reference
+from activities.simulator_auth import AUTH_RESPONSES, AgencyCounterpartDep, OperatorDep, RecordReaderDep
+from activities.simulator_auth import install as install_auth
 from orchestrator.agencies import AgencyDirectory
+from orchestrator.auth import TokenVerifier
 from orchestrator.mongo import Document
 
 
@@ -137,19 +145,26 @@ def _simulator(request: Request) -> Simulator:
     return sim
 
 
-router = APIRouter(tags=["agency simulators"])
+router = APIRouter(tags=["agency simulators"], responses=AUTH_RESPONSES)
 
 
 @router.post("/agencies/{agency}/actions/{action}", response_model=AgencyReply)
 async def act(
-    agency: str, action: str, body: AgencyRequest, request: Request, idempotency_key: Annotated[str, Header()]
+    agency: str,
+    action: str,
+    body: AgencyRequest,
+    request: Request,
+    idempotency_key: Annotated[str, Header()],
+    caller: AgencyCounterpartDep,
 ) -> AgencyReply:
     """Perform an agency action (or a compensation) exactly once per Idempotency-Key."""
     return await _simulator(request).act(agency, action, idempotency_key, body)
 
 
 @router.get("/agencies/{agency}/records", response_model=RecordList)
-async def records(agency: str, request: Request, case_id: str | None = None) -> RecordList:
+async def records(
+    agency: str, request: Request, reader: RecordReaderDep, case_id: str | None = None
+) -> RecordList:
     """Inspect what an agency holds, optionally for one case."""
     query: dict[str, Any] = {"agency": agency}
     if case_id is not None:
@@ -162,20 +177,24 @@ async def records(agency: str, request: Request, case_id: str | None = None) -> 
 
 
 @router.post("/admin/faults", response_model=Fault, status_code=201)
-async def add_fault(fault: Fault, request: Request) -> Fault:
+async def add_fault(fault: Fault, request: Request, operator: OperatorDep) -> Fault:
     """Inject a fault: reject, error (503) or delay calls of an agency."""
     _simulator(request).faults.append(fault)
     return fault
 
 
 @router.delete("/admin/faults", status_code=204)
-async def clear_faults(request: Request) -> None:
+async def clear_faults(request: Request, operator: OperatorDep) -> None:
     """Remove every injected fault."""
     _simulator(request).faults.clear()
 
 
-def create_simulator_app(db: AsyncDatabase[Document], directory: Callable[[], AgencyDirectory]) -> FastAPI:
+def create_simulator_app(
+    db: AsyncDatabase[Document], directory: Callable[[], AgencyDirectory], tokens: TokenVerifier
+) -> FastAPI:
+    """`tokens` verifies callers as the API does (the same settings build both)."""
     app = FastAPI(title="OneStop agency simulators", version="1")
     app.state.simulator = Simulator(db, directory)
+    install_auth(app, tokens)
     app.include_router(router)
     return app

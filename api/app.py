@@ -18,7 +18,6 @@ from api.rate_limits import RateLimiter, RateLimits
 from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
 from api.services import Services
 from orchestrator.audit_log import AuditLog
-from orchestrator.auth import TokenVerifier
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_history import CaseHistory
 from orchestrator.catalog import CatalogSource
@@ -47,12 +46,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         recent = RecentTriggers(db, settings.trigger_dedup_seconds)
         intake = CaseIntake(catalog_source, stores, temporal, settings.task_queue, recent)
         audit = AuditLog(db)
-        tokens = TokenVerifier(
-            settings.jwt_secret,
-            settings.token_rules,
-            settings.jwt_jwks_url or None,
-            settings.jwt_jwks_algorithms,
-        )
+        tokens = settings.token_verifier()
         commands = CaseCommands(stores, temporal, audit, settings.command_timeout_seconds)
         rules = StuckRules(settings.stuck_citizen_minutes, settings.stuck_retrying_minutes)
         support_desk = SupportDesk(db, commands, CaseHistory(temporal), audit, rules)

@@ -1,10 +1,5 @@
-"""Every error response, shaped in one place: RFC 9457 problem details (`application/problem+json`).
-
-`type` names the kind of problem (`urn:onestop:problem:<kind>`), `title` says it in words,
-`status` repeats the HTTP status, `detail` explains this occurrence. Extensions: `field` (the
-first bad field) and `errors` (every bad field, each with its path and message) for input
-problems, `problems` for an invalid definition, `request_id` for a 500. No value a caller sent is
-ever echoed: it may be a citizen's personal data.
+"""Every error response of the API, shaped in one place: RFC 9457 problem details
+(`application/problem+json`, the shape `orchestrator/problem_details.py` defines).
 
 The middleware (bodies too large, chunked, a 500) and the routes' exceptions all come through
 `problem`; `PROBLEM_RESPONSES` declares the same shape in the OpenAPI document.
@@ -19,7 +14,6 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,27 +31,7 @@ from orchestrator.errors import (
     Unavailable,
     UnknownLifeEvent,
 )
-
-MEDIA_TYPE = "application/problem+json"
-
-
-class FieldProblem(BaseModel):
-    field: str = Field(description="where: `body.data.move_date`, `query.limit`, `header.Idempotency-Key`")
-    message: str
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, with OneStop's extensions."""
-
-    type: str = Field(description="urn:onestop:problem:<kind>")
-    title: str
-    status: int
-    detail: str
-    field: str | None = Field(default=None, description="the first bad field, for input problems")
-    errors: list[FieldProblem] | None = Field(default=None, description="every bad field")
-    problems: list[str] | None = Field(default=None, description="every problem of a definition")
-    request_id: str | None = None
-
+from orchestrator.problem_details import MEDIA_TYPE, FieldProblem, Problem, problem_body
 
 _KINDS: list[tuple[type[OneStopError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
@@ -73,9 +47,6 @@ _KINDS: list[tuple[type[OneStopError], int, str]] = [
     (DefinitionError, 422, "invalid-definition"),
 ]
 
-_STATUS_KINDS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 411: "length-required"}
-_STATUS_KINDS |= {413: "too-large", 415: "unsupported-media-type", 500: "internal", 503: "unavailable"}
-
 
 def problem(
     status: int,
@@ -86,17 +57,8 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    body = Problem(
-        type=f"urn:onestop:problem:{kind or _STATUS_KINDS.get(status, 'error')}",
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        field=errors[0].field if errors else None,
-        errors=list(errors) or None,
-        **extensions,
-    )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        problem_body(status, detail, kind=kind, errors=errors, **extensions),
         status_code=status,
         headers=dict(headers or {}),
         media_type=MEDIA_TYPE,

@@ -85,7 +85,7 @@ async def running_stack(
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         if simulators:
-            sim_app = create_simulator_app(db, catalog.directory)
+            sim_app = create_simulator_app(db, catalog.directory, settings.token_verifier())
             await stack.enter_async_context(
                 serving(sim_app, settings.api_host, settings.simulator_port, "simulators")
             )

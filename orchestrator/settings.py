@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator.auth import TokenRules
+from orchestrator.auth import TokenRules, TokenVerifier
 from orchestrator.payload_codec import new_key
 
 DEV_SECRET_FILE = "jwt.key"
@@ -123,6 +123,12 @@ class Settings(BaseSettings):
             issuer=self.jwt_issuer,
             audience=self.jwt_audience,
             max_lifetime_seconds=self.jwt_max_lifetime_seconds,
+        )
+
+    def token_verifier(self) -> TokenVerifier:
+        """How every OneStop server (the API, the agency simulators) verifies a bearer token."""
+        return TokenVerifier(
+            self.jwt_secret, self.token_rules, self.jwt_jwks_url or None, self.jwt_jwks_algorithms
         )
 
     @property

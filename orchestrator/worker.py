@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from activities.agency_actions import AgencyActions
 from activities.agency_client import AgencyClient, AgencyPort
+from activities.agency_credentials import SelfIssuedTokens
 from activities.projection import CaseProjection
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
@@ -40,7 +41,10 @@ def build_worker(
 
 
 def http_agencies(settings: Settings) -> tuple[AgencyClient, httpx.AsyncClient]:
-    """The HTTP agency adapter and the client it owns (close it on shutdown)."""
+    """The HTTP agency adapter and the client it owns (close it on shutdown); it signs its calls
+    with a short-lived token per agency."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     http = httpx.AsyncClient(timeout=settings.agency_timeout_seconds, limits=limits)
-    return AgencyClient(http, base_urls={}, default_base_url=settings.agency_base_url), http
+    credentials = SelfIssuedTokens(settings.jwt_secret, settings.token_rules)
+    client = AgencyClient(http, {}, settings.agency_base_url, credentials)
+    return client, http

@@ -112,7 +112,11 @@ async def http(stack: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def simulators(stack: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.agency_base_url, timeout=30) as client:
+    """The agency simulators, as support: failure injection is an operator's tool."""
+    principal = Principal(role=Role.support, sub="support-tests")
+    token = issue_token(principal, stack.jwt_secret, 600, stack.token_rules)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=stack.agency_base_url, timeout=30, headers=headers) as client:
         yield client
 
 

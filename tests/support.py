@@ -77,14 +77,27 @@ class CaseWatcher:
         return found
 
     async def records(self, agency: str, case_id: str) -> list[dict[str, Any]]:
-        response = await self.simulators.get(f"/agencies/{agency}/records", params={"case_id": case_id})
+        """What the agency holds for the case, read with that agency's own token."""
+        response = await self.simulators.get(
+            f"/agencies/{agency}/records",
+            params={"case_id": case_id},
+            headers=self.auth("agency", f"{agency}-inspector", agency=agency),
+        )
         assert response.status_code == 200, response.text
         data: list[dict[str, Any]] = response.json()["data"]
         return data
 
     async def fault(self, **fault: Any) -> None:
-        response = await self.simulators.post("/admin/faults", json=fault)
+        """Inject a fault, as support."""
+        headers = self.auth("support", "support-tests")
+        response = await self.simulators.post("/admin/faults", json=fault, headers=headers)
         assert response.status_code == 201, response.text
+
+    async def clear_faults(self) -> None:
+        response = await self.simulators.delete(
+            "/admin/faults", headers=self.auth("support", "support-tests")
+        )
+        assert response.status_code == 204, response.text
 
 
 def step(case: dict[str, Any], step_id: str) -> dict[str, Any]:

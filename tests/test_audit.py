@@ -108,7 +108,7 @@ async def test_support_cli_finds_a_stuck_case_and_retries_it(
         and "planned" in dry.stdout
         and dry.stdout.strip().splitlines()[-1].startswith("dry run")
     )
-    await watcher.simulators.delete("/admin/faults")
+    await watcher.clear_faults()
     retried = await asyncio.to_thread(
         run,
         "cases",

@@ -26,7 +26,7 @@ async def _held(stack: Settings, watcher: CaseWatcher, citizen: str) -> str:
 
 
 async def _clear_faults(watcher: CaseWatcher) -> None:
-    assert (await watcher.simulators.delete("/admin/faults")).status_code == 204
+    await watcher.clear_faults()
 
 
 async def test_a_held_case_is_found_by_cause_read_and_retried(
