@@ -45,7 +45,7 @@ class AgencyActions:
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
         )
-        fields = await self._vault.fields(req.case_id, req.inputs)
+        subject, fields = await self._vault.request(req.case_id, req.inputs)
         missing = sorted(set(req.required_inputs) - set(fields))
         if missing:
             # Never send an agency a request without the data its contract needs: hold instead.
@@ -54,7 +54,7 @@ class AgencyActions:
                 f"data_missing: {', '.join(missing)}", type=DATA_MISSING, non_retryable=True
             )
         request = AgencyRequest(
-            case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, fields=fields
+            case_id=req.case_id, step_id=req.step_id, subject=subject or req.citizen_id, fields=fields
         )
         try:
             reply = await self._agencies.call(
@@ -74,12 +74,16 @@ class AgencyActions:
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
         )
+        subject, _ = await self._vault.request(req.case_id, [])
         try:
             # Every submission is undone, newest first: a resubmitted review holds one per round.
             for round_ in reversed(range(req.rounds)):
                 original = step_key(req.case_id, req.step_id, round_)
                 request = AgencyRequest(
-                    case_id=req.case_id, step_id=req.step_id, subject=req.citizen_id, compensates=original
+                    case_id=req.case_id,
+                    step_id=req.step_id,
+                    subject=subject or req.citizen_id,  # cases before pseudonyms carry the id itself
+                    compensates=original,
                 )
                 reply = await self._agencies.call(req.agency, req.action, f"{original}:compensate", request)
         except AgencyError as exc:

@@ -44,10 +44,14 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         temporal = await connect_temporal(settings)
         stores = CaseStores.on(db)
         recent = RecentTriggers(db, settings.trigger_dedup_seconds)
-        intake = CaseIntake(catalog_source, stores, temporal, settings.task_queue, recent)
+        intake = CaseIntake(
+            catalog_source, stores, temporal, settings.task_queue, recent, pseudonyms=settings.pseudonyms()
+        )
         audit = AuditLog(db)
         tokens = settings.token_verifier()
-        commands = CaseCommands(stores, temporal, audit, settings.command_timeout_seconds)
+        commands = CaseCommands(
+            stores, temporal, audit, settings.command_timeout_seconds, pseudonyms=settings.pseudonyms()
+        )
         rules = StuckRules(settings.stuck_citizen_minutes, settings.stuck_retrying_minutes)
         support_desk = SupportDesk(db, commands, CaseHistory(temporal), audit, rules)
         app.state.services = Services(

@@ -114,7 +114,9 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
     mongo = connect(settings.mongodb_url)
     db = mongo[settings.mongodb_database]
     catalog = CatalogSource(settings.catalog_path)
-    intake = CaseIntake(catalog, CaseStores.on(db), client, settings.task_queue)
+    intake = CaseIntake(
+        catalog, CaseStores.on(db), client, settings.task_queue, pseudonyms=settings.pseudonyms()
+    )
     try:
         async with running_stack(settings, api=False, simulators=False, agencies=agencies):
 

@@ -28,7 +28,12 @@ async def reconciler(settings: Settings) -> AsyncIterator[tuple[Reconciler, Case
         stores = CaseStores.on(mongo[settings.mongodb_database])
         temporal = await connect_temporal(settings)
         catalog = CatalogSource(settings.catalog_path)
-        yield Reconciler(stores, temporal, settings.task_queue, catalog.directory), stores
+        yield (
+            Reconciler(
+                stores, temporal, settings.task_queue, catalog.directory, pseudonyms=settings.pseudonyms()
+            ),
+            stores,
+        )
     finally:
         await mongo.close()
 

@@ -97,7 +97,13 @@ async def running_stack(
             w = build_worker(client, db, agencies, settings.task_queue)
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
-            reconciler = Reconciler(CaseStores.on(db), client, settings.task_queue, catalog.directory)
+            reconciler = Reconciler(
+                CaseStores.on(db),
+                client,
+                settings.task_queue,
+                catalog.directory,
+                pseudonyms=settings.pseudonyms(),
+            )
             sweeper = asyncio.create_task(_sweep_forever(reconciler, settings))
             stack.callback(sweeper.cancel)
         if api:

@@ -42,6 +42,7 @@ from orchestrator.errors import (
     OneStopError,
     Unavailable,
 )
+from orchestrator.pseudonyms import Pseudonyms
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
 
@@ -50,8 +51,15 @@ log = structlog.get_logger(__name__)
 
 class CaseCommands:
     def __init__(
-        self, stores: CaseStores, temporal: Client, audit: AuditLog, answer_within: float = 5.0
+        self,
+        stores: CaseStores,
+        temporal: Client,
+        audit: AuditLog,
+        answer_within: float = 5.0,
+        *,
+        pseudonyms: Pseudonyms,
     ) -> None:
+        self._pseudonyms = pseudonyms
         self._cases = stores.cases
         self._definitions = stores.definitions
         self._vault = stores.vault
@@ -66,6 +74,12 @@ class CaseCommands:
         if principal.role is Role.citizen and record.citizen_id != principal.sub:
             raise CaseNotFound(case_id)
         return record
+
+    def _actor(self, principal: Principal) -> Actor:
+        """Who acts, as the case's history records it: a citizen by their pseudonym (their
+        identity number never enters Temporal), staff and agencies by their own ids."""
+        subject = self._pseudonyms.of(principal.sub) if principal.role is Role.citizen else principal.sub
+        return Actor(subject=subject, role=principal.role.value)
 
     async def read_case(self, case_id: str, principal: Principal) -> CaseView:
         """A case as its reader may see it; a support read is audited (it may show personal data)."""
@@ -89,7 +103,7 @@ class CaseCommands:
         record = await self.visible_case(case_id, principal)
         _require_open(record)
         code = "citizen_request" if principal.role is Role.citizen else f"{principal.role.value}_request"
-        state = await self._update(record, "cancel", CancelInput(reason=code, by=_actor(principal)))
+        state = await self._update(record, "cancel", CancelInput(reason=code, by=self._actor(principal)))
         if note:  # after the Update: a refused cancel leaves no note behind
             await self._cases.add_event(case_id, "cancel_note", note)
         log.info("case_cancel_requested", case_id=case_id, by_role=principal.role.value)
@@ -118,7 +132,9 @@ class CaseCommands:
         question = question_id(view.asked_at)
         if not await self._vault.answer(case_id, f"{step_id}@{question}", clean):
             raise CaseStateError(case_id, f"step {step_id}'s question was answered already")
-        answer = AnswerInput(step_id=step_id, fields=sorted(clean), question=question, by=_actor(principal))
+        answer = AnswerInput(
+            step_id=step_id, fields=sorted(clean), question=question, by=self._actor(principal)
+        )
         return _merged(record, await self._update(record, "answer", answer))
 
     async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseView:
@@ -149,7 +165,7 @@ class CaseCommands:
             approved=verdict.approved,
             reason=verdict.reason,
             request_input=verdict.request_input,
-            by=_actor(principal),
+            by=self._actor(principal),
         )
         state = await self._update(record, "decide", decision)
         if verdict.note:  # after the Update: a refused decision leaves no note behind
@@ -183,7 +199,7 @@ class CaseCommands:
         _require_open(record)
         if step_id is not None and all(s.id != step_id for s in record.steps):
             raise CaseNotFound(f"{case_id}/steps/{step_id}")
-        command = SupportInput(step_id=step_id, reason=reason, by=_actor(principal))
+        command = SupportInput(step_id=step_id, reason=reason, by=self._actor(principal))
         state = await self._update(record, action, command)
         if note:
             await self._cases.add_event(case_id, "support_note", note, step=step_id)
@@ -261,10 +277,6 @@ class CaseCommands:
 
 
 Command = CancelInput | AnswerInput | DecisionInput | SupportInput
-
-
-def _actor(principal: Principal) -> Actor:
-    return Actor(subject=principal.sub, role=principal.role.value)
 
 
 def _merged(record: CaseRecord, state: CaseState) -> CaseView:

@@ -30,6 +30,7 @@ from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import AgencyTerms, LifeEventInput
 from orchestrator.definition import LifeEventDefinition, validate_data
 from orchestrator.errors import IdempotencyConflict, Unavailable
+from orchestrator.pseudonyms import Pseudonyms
 from orchestrator.recent_triggers import RecentTriggers
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
@@ -48,8 +49,11 @@ class CaseIntake:
         temporal: Client,
         task_queue: str,
         recent: RecentTriggers | None = None,
+        *,
+        pseudonyms: Pseudonyms,
     ) -> None:
         self._catalog = catalog
+        self._pseudonyms = pseudonyms
         self._recent = recent
         self._cases = stores.cases
         self._vault = stores.vault
@@ -97,7 +101,11 @@ class CaseIntake:
                 self._temporal,
                 self._task_queue,
                 LifeEventInput(
-                    case_id=case_id, citizen_id=citizen_id, definition=definition, facts=facts, agencies=terms
+                    case_id=case_id,
+                    citizen_id=self._pseudonyms.of(citizen_id),  # Temporal never sees the identity number
+                    definition=definition,
+                    facts=facts,
+                    agencies=terms,
                 ),
             )
         except Unavailable:

@@ -21,6 +21,7 @@ from orchestrator.agencies import AgencyDirectory
 from orchestrator.case_store import CaseRecord, now
 from orchestrator.contracts import CaseState, LifeEventInput
 from orchestrator.intake import agency_terms, start_case
+from orchestrator.pseudonyms import Pseudonyms
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
 
@@ -43,9 +44,12 @@ class Reconciler:
         temporal: Client,
         task_queue: str,
         directory: Callable[[], AgencyDirectory],
+        *,
+        pseudonyms: Pseudonyms,
     ) -> None:
         """`directory` gives the live agency directory (`CatalogSource.directory`): an orphan
         started an hour after the catalog changed gets the terms intake would give it now."""
+        self._pseudonyms = pseudonyms
         self._cases = stores.cases
         self._vault = stores.vault
         self._definitions = stores.definitions
@@ -101,7 +105,7 @@ class Reconciler:
         facts = await self._vault.facts(record.case_id, definition.fact_names)
         case = LifeEventInput(
             case_id=record.case_id,
-            citizen_id=record.citizen_id,
+            citizen_id=self._pseudonyms.of(record.citizen_id),
             definition=definition,
             facts=facts,
             agencies=agency_terms(self._directory(), definition),

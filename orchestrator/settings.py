@@ -16,9 +16,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator.auth import TokenRules, TokenVerifier
 from orchestrator.payload_codec import new_key
+from orchestrator.pseudonyms import Pseudonyms
 
 DEV_SECRET_FILE = "jwt.key"
 DEV_PAYLOAD_KEY_FILE = "payload-keys.json"
+DEV_PSEUDONYM_KEY_FILE = "pseudonym.key"
 
 
 class Settings(BaseSettings):
@@ -89,6 +91,7 @@ class Settings(BaseSettings):
         description="Temporal payload keys, key id -> base64 of 32 bytes; every one decrypts",
     )
     payload_key_id: str = Field(default="", description="the key that encrypts; needed with two or more")
+    pseudonym_key: str = Field(default="", description="keys the citizen pseudonyms Temporal sees")
     temporal_ui_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8233", "http://localhost:8233"],
         description="origins allowed to call the payload codec (the Temporal UI)",
@@ -109,6 +112,10 @@ class Settings(BaseSettings):
             if self.environment == "production":
                 raise ValueError("ONESTOP_PAYLOAD_KEYS must be set in production")
             self.payload_keys = _dev_payload_keys(self.home)
+        if not self.pseudonym_key:
+            if self.environment == "production":
+                raise ValueError("ONESTOP_PSEUDONYM_KEY must be set in production")
+            self.pseudonym_key = _dev_file(self.home, DEV_PSEUDONYM_KEY_FILE)
         if not self.payload_key_id:
             if len(self.payload_keys) != 1:
                 raise ValueError("ONESTOP_PAYLOAD_KEY_ID must name the key that encrypts")
@@ -116,6 +123,9 @@ class Settings(BaseSettings):
         if not self.agency_base_url:
             self.agency_base_url = f"http://127.0.0.1:{self.simulator_port}"
         return self
+
+    def pseudonyms(self) -> Pseudonyms:
+        return Pseudonyms(self.pseudonym_key)
 
     @property
     def token_rules(self) -> TokenRules:
@@ -149,6 +159,16 @@ def _dev_payload_keys(home: Path) -> dict[str, str]:
         path.chmod(0o600)
     keys: dict[str, str] = json.loads(path.read_text())
     return keys
+
+
+def _dev_file(home: Path, name: str) -> str:
+    """A per-machine random secret under `.onestop/`, made on first use."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _dev_secret(home: Path) -> str:

@@ -52,6 +52,16 @@ class CaseDataStore:
         given = await self.fields(case_id, names)
         return {n: given.get(n) for n in names}
 
+    async def request(self, case_id: str, names: list[str]) -> tuple[str | None, dict[str, Any]]:
+        """The citizen's identity number and the fields `names`, in one read: what an agency
+        request carries (Temporal knows the citizen by a pseudonym only)."""
+        projection = {"citizen_id": 1, **{f"data.{n}": 1 for n in names}}
+        doc = await self._data.find_one({"_id": case_id}, projection)
+        if doc is None:
+            return None, {}
+        data: dict[str, Any] = doc.get("data", {})
+        return doc.get("citizen_id"), {n: data[n] for n in names if data.get(n) is not None}
+
     async def fields(self, case_id: str, names: list[str]) -> dict[str, Any]:
         """Only `names`, and only those the citizen gave (absent optional fields stay absent)."""
         if not names:

@@ -95,7 +95,9 @@ async def test_a_read_model_left_behind_is_rebuilt_by_the_sweep_and_the_cli(
     await db.cases.update_one({"_id": case_id}, {"$set": stale})
     assert (await watcher.case(citizen, case_id))["status"] == "running"
     directory = CatalogSource(stack.catalog_path).directory
-    reconciler = Reconciler(CaseStores.on(db), temporal, stack.task_queue, directory)
+    reconciler = Reconciler(
+        CaseStores.on(db), temporal, stack.task_queue, directory, pseudonyms=stack.pseudonyms()
+    )
     await reconciler.sweep(timedelta(0))
     await _matches_workflow(watcher, temporal, citizen, case_id)
     assert (await watcher.case(citizen, case_id))["status"] == "completed"

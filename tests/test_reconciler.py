@@ -39,7 +39,13 @@ async def test_orphan_case_is_started_once(
     await vault.put(case_id, citizen, clean)  # ... and the process died before starting the workflow
 
     temporal = await connect_temporal(stack)
-    reconciler = Reconciler(stores, temporal, stack.task_queue, CatalogSource(stack.catalog_path).directory)
+    reconciler = Reconciler(
+        stores,
+        temporal,
+        stack.task_queue,
+        CatalogSource(stack.catalog_path).directory,
+        pseudonyms=stack.pseudonyms(),
+    )
     assert case_id in await reconciler.sweep(timedelta(0))
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed", case
@@ -58,7 +64,8 @@ async def test_orphan_without_personal_data_is_closed_not_run(
     await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "hash")
     temporal = await connect_temporal(stack)
     directory = CatalogSource(stack.catalog_path).directory
-    assert case_id not in await Reconciler(stores, temporal, stack.task_queue, directory).sweep(timedelta(0))
+    sweeper = Reconciler(stores, temporal, stack.task_queue, directory, pseudonyms=stack.pseudonyms())
+    assert case_id not in await sweeper.sweep(timedelta(0))
     case = await watcher.case(citizen, case_id)
     assert case["status"] == "failed"
     assert case["timeline"][-1]["detail"] == "intake_incomplete"
