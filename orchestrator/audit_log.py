@@ -21,6 +21,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from orchestrator.auth import Principal
 from orchestrator.errors import Unavailable
 from orchestrator.mongo import Document
 from orchestrator.support_models import AuditEntry
@@ -79,6 +80,27 @@ class AuditLog:
                 continue  # another writer took this number: link to its record instead
             return entry
         raise Unavailable("the audit trail is busy: retry")
+
+    async def record(
+        self,
+        principal: Principal,
+        action: str,
+        outcome: str,
+        *,
+        case_id: str | None = None,
+        step: str | None = None,
+        reason: str | None = None,
+    ) -> AuditEntry:
+        """`append` for what a signed-in person did."""
+        return await self.append(
+            subject=principal.sub,
+            role=principal.role.value,
+            action=action,
+            outcome=outcome,
+            case_id=case_id,
+            step=step,
+            reason=reason,
+        )
 
     async def for_case(self, case_id: str, limit: int = 500) -> list[AuditEntry]:
         cursor = self._records.find({"case_id": case_id}).sort("_id", ASCENDING).limit(limit)

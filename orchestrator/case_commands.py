@@ -85,13 +85,7 @@ class CaseCommands:
         """A case as its reader may see it; a support read is audited (it may show personal data)."""
         record = await self.visible_case(case_id, principal)
         if principal.role is Role.support:
-            await self._audit.append(
-                subject=principal.sub,
-                role=principal.role.value,
-                action="read_case",
-                case_id=case_id,
-                outcome="ok",
-            )
+            await self._audit.record(principal, "read_case", "ok", case_id=case_id)
         return record.view()
 
     async def cancel(self, case_id: str, principal: Principal, note: str | None) -> CaseView:
@@ -246,15 +240,7 @@ class CaseCommands:
             outcome = f"failed: {type(exc).__name__}"
             raise
         finally:
-            await self._audit.append(
-                subject=principal.sub,
-                role=principal.role.value,
-                action=action,
-                case_id=case_id,
-                step=step_id,
-                reason=reason,
-                outcome=outcome,
-            )
+            await self._audit.record(principal, action, outcome, case_id=case_id, step=step_id, reason=reason)
 
     async def _update(self, record: CaseRecord, name: str, arg: Command) -> CaseState:
         """Send the command and wait, bounded, for the workflow's verdict."""

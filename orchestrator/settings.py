@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         if self.jwt_ttl_seconds > self.jwt_max_lifetime_seconds:
             raise ValueError("ONESTOP_JWT_TTL_SECONDS exceeds ONESTOP_JWT_MAX_LIFETIME_SECONDS")
         if not self.jwt_secret:
-            self.jwt_secret = _dev_secret(self.home)
+            self.jwt_secret = _dev_file(self.home, DEV_SECRET_FILE)  # dev tokens survive restarts
         if not self.payload_keys:
             if self.environment == "production":
                 raise ValueError("ONESTOP_PAYLOAD_KEYS must be set in production")
@@ -165,16 +165,6 @@ def _dev_file(home: Path, name: str) -> str:
     """A per-machine random secret under `.onestop/`, made on first use."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def _dev_secret(home: Path) -> str:
-    """A per-machine signing key kept under `.onestop/`, so dev tokens survive restarts."""
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / DEV_SECRET_FILE
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)

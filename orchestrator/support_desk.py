@@ -87,13 +87,7 @@ class SupportDesk:
         support read is itself audited (personal data may be on the page)."""
         view = (await self._commands.visible_case(case_id, principal)).view()
         history = await self._history.summary(case_id)
-        await self._audit.append(
-            subject=principal.sub,
-            role=principal.role.value,
-            action="read_case",
-            case_id=case_id,
-            outcome="ok",
-        )
+        await self._audit.record(principal, "read_case", "ok", case_id=case_id)
         return SupportCaseDetail(
             case=view,
             reasons=self._rules.reasons(view, datetime.now(UTC)),
@@ -230,15 +224,7 @@ class SupportDesk:
         reason: str,
         outcome: str,
     ) -> None:
-        await self._audit.append(
-            subject=principal.sub,
-            role=principal.role.value,
-            action=action,
-            case_id=case_id,
-            step=step,
-            reason=reason,
-            outcome=outcome,
-        )
+        await self._audit.record(principal, action, outcome, case_id=case_id, step=step, reason=reason)
 
 
 def _keeps(row: SupportCase, filter: SupportFilter, now: datetime) -> bool:
