@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from api import api_docs, middleware, problems
 from api.codec_cors import CodecCors
 from api.console import router as console
+from api.life_event_schemas import document_life_events
 from api.pages import assets
 from api.rate_limits import RateLimiter, RateLimits
 from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
@@ -106,13 +107,16 @@ _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
 
 
 def _document_problems(app: FastAPI) -> None:
-    """Error responses are `application/problem+json`: say so in the OpenAPI document."""
+    """Error responses are `application/problem+json`, and the trigger's body is one schema per
+    life event: say so in the OpenAPI document (built per request: the catalog reloads live)."""
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = problems.as_problem_json(
-                get_openapi(title=app.title, version=app.version, routes=app.routes)
-            )
-        return app.openapi_schema
+        schema = problems.as_problem_json(
+            get_openapi(title=app.title, version=app.version, routes=app.routes)
+        )
+        services = getattr(app.state, "services", None)
+        if services is not None:  # the live catalog's life events, each with its inputs and an example
+            schema = document_life_events(schema, services.catalog.current())
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
