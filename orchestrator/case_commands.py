@@ -89,82 +89,71 @@ class CaseCommands:
         return record.view()
 
     async def cancel(self, case_id: str, principal: Principal, note: str | None) -> CaseView:
-        async with self._audited(principal, "cancel", case_id):
-            return await self._cancel(case_id, principal, note)
-
-    async def _cancel(self, case_id: str, principal: Principal, note: str | None) -> CaseView:
         """The person's own words stay in the read model; the workflow gets a reason code."""
-        record = await self.visible_case(case_id, principal)
-        _require_open(record)
-        code = "citizen_request" if principal.role is Role.citizen else f"{principal.role.value}_request"
-        state = await self._update(record, "cancel", CancelInput(reason=code, by=self._actor(principal)))
-        if note:  # after the Update: a refused cancel leaves no note behind
-            await self._cases.add_event(case_id, "cancel_note", note)
-        log.info("case_cancel_requested", case_id=case_id, by_role=principal.role.value)
-        return _merged(record, state)
+        async with self.audited(principal, "cancel", case_id):
+            record = await self.visible_case(case_id, principal)
+            _require_open(record)
+            code = "citizen_request" if principal.role is Role.citizen else f"{principal.role.value}_request"
+            state = await self._update(record, "cancel", CancelInput(reason=code, by=self._actor(principal)))
+            if note:  # after the Update: a refused cancel leaves no note behind
+                await self._cases.add_event(case_id, "cancel_note", note)
+            log.info("case_cancel_requested", case_id=case_id, by_role=principal.role.value)
+            return _merged(record, state)
 
     async def provide_input(
         self, case_id: str, step_id: str, principal: Principal, data: dict[str, JsonValue]
     ) -> CaseView:
-        async with self._audited(principal, "answer", case_id, step_id):
-            return await self._provide_input(case_id, step_id, principal, data)
-
-    async def _provide_input(
-        self, case_id: str, step_id: str, principal: Principal, data: dict[str, JsonValue]
-    ) -> CaseView:
-        record = await self.visible_case(case_id, principal)
-        _require_open(record)
-        definition = await self._definitions.get(record.definition_id)
-        view = next((v for v in record.steps if v.id == step_id), None)
-        if view is None or definition.step_or_none(step_id) is None:
-            raise CaseNotFound(f"{case_id}/steps/{step_id}")
-        if view.status is not StepStatus.waiting or view.waiting_for is not WaitingFor.citizen:
-            raise CaseStateError(
-                case_id, f"step {step_id} is {view.status.value}, not waiting for the citizen"
+        async with self.audited(principal, "answer", case_id, step_id):
+            record = await self.visible_case(case_id, principal)
+            _require_open(record)
+            definition = await self._definitions.get(record.definition_id)
+            view = next((v for v in record.steps if v.id == step_id), None)
+            if view is None or definition.step_or_none(step_id) is None:
+                raise CaseNotFound(f"{case_id}/steps/{step_id}")
+            if view.status is not StepStatus.waiting or view.waiting_for is not WaitingFor.citizen:
+                raise CaseStateError(
+                    case_id, f"step {step_id} is {view.status.value}, not waiting for the citizen"
+                )
+            clean = validate_data(definition.data_model(only=view.asked_fields), data)
+            question = question_id(view.asked_at)
+            if not await self._vault.answer(case_id, f"{step_id}@{question}", clean):
+                raise CaseStateError(case_id, f"step {step_id}'s question was answered already")
+            answer = AnswerInput(
+                step_id=step_id, fields=sorted(clean), question=question, by=self._actor(principal)
             )
-        clean = validate_data(definition.data_model(only=view.asked_fields), data)
-        question = question_id(view.asked_at)
-        if not await self._vault.answer(case_id, f"{step_id}@{question}", clean):
-            raise CaseStateError(case_id, f"step {step_id}'s question was answered already")
-        answer = AnswerInput(
-            step_id=step_id, fields=sorted(clean), question=question, by=self._actor(principal)
-        )
-        return _merged(record, await self._update(record, "answer", answer))
+            return _merged(record, await self._update(record, "answer", answer))
 
     async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseView:
-        async with self._audited(principal, "decide", case_id, step_id, verdict.reason or None):
-            return await self._decide(case_id, step_id, principal, verdict)
-
-    async def _decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseView:
-        structlog.contextvars.bind_contextvars(
-            case_id=case_id, workflow_id=workflow_id(case_id), step=step_id
-        )
-        try:
-            record = await self._cases.get(case_id)
-        except CaseNotFound:
-            raise CaseNotFound(f"{case_id}/steps/{step_id}") from None
-        definition = await self._definitions.get(record.definition_id)
-        step = definition.step_or_none(step_id)
-        if step is None or step.kind is not StepKind.agency_review or principal.agency != step.agency:
-            # Another agency learns nothing about the case, not even that it exists.
-            raise CaseNotFound(f"{case_id}/steps/{step_id}")
-        _require_open(record)
-        not_askable = sorted(set(verdict.request_input) - set(step.asks))
-        if not_askable:
-            raise InputError(
-                "request_input", f"{step_id} may ask only for {', '.join(step.asks) or 'nothing'}"
+        async with self.audited(principal, "decide", case_id, step_id, verdict.reason or None):
+            structlog.contextvars.bind_contextvars(
+                case_id=case_id, workflow_id=workflow_id(case_id), step=step_id
             )
-        decision = DecisionInput(
-            step_id=step_id,
-            approved=verdict.approved,
-            reason=verdict.reason,
-            request_input=verdict.request_input,
-            by=self._actor(principal),
-        )
-        state = await self._update(record, "decide", decision)
-        if verdict.note:  # after the Update: a refused decision leaves no note behind
-            await self._cases.add_event(case_id, "agency_note", verdict.note, step=step_id)
-        return _merged(record, state)
+            try:
+                record = await self._cases.get(case_id)
+            except CaseNotFound:
+                raise CaseNotFound(f"{case_id}/steps/{step_id}") from None
+            definition = await self._definitions.get(record.definition_id)
+            step = definition.step_or_none(step_id)
+            if step is None or step.kind is not StepKind.agency_review or principal.agency != step.agency:
+                # Another agency learns nothing about the case, not even that it exists.
+                raise CaseNotFound(f"{case_id}/steps/{step_id}")
+            _require_open(record)
+            not_askable = sorted(set(verdict.request_input) - set(step.asks))
+            if not_askable:
+                raise InputError(
+                    "request_input", f"{step_id} may ask only for {', '.join(step.asks) or 'nothing'}"
+                )
+            decision = DecisionInput(
+                step_id=step_id,
+                approved=verdict.approved,
+                reason=verdict.reason,
+                request_input=verdict.request_input,
+                by=self._actor(principal),
+            )
+            state = await self._update(record, "decide", decision)
+            if verdict.note:  # after the Update: a refused decision leaves no note behind
+                await self._cases.add_event(case_id, "agency_note", verdict.note, step=step_id)
+            return _merged(record, state)
 
     async def support(
         self,
@@ -177,28 +166,17 @@ class CaseCommands:
     ) -> CaseView:
         """A support Update (retry_step, skip_step, resolve_step, pause_step, resume_step or
         compensate), as support staff (the route checks the role)."""
-        async with self._audited(principal, action, case_id, step_id, reason):
-            return await self._support(case_id, action, principal, reason, step_id, note)
-
-    async def _support(
-        self,
-        case_id: str,
-        action: str,
-        principal: Principal,
-        reason: str,
-        step_id: str | None,
-        note: str | None,
-    ) -> CaseView:
-        record = await self.visible_case(case_id, principal)
-        _require_open(record)
-        if step_id is not None and all(s.id != step_id for s in record.steps):
-            raise CaseNotFound(f"{case_id}/steps/{step_id}")
-        command = SupportInput(step_id=step_id, reason=reason, by=self._actor(principal))
-        state = await self._update(record, action, command)
-        if note:
-            await self._cases.add_event(case_id, "support_note", note, step=step_id)
-        log.info("support_action", action=action, step=step_id, reason=reason)
-        return _merged(record, state)
+        async with self.audited(principal, action, case_id, step_id, reason):
+            record = await self.visible_case(case_id, principal)
+            _require_open(record)
+            if step_id is not None and all(s.id != step_id for s in record.steps):
+                raise CaseNotFound(f"{case_id}/steps/{step_id}")
+            command = SupportInput(step_id=step_id, reason=reason, by=self._actor(principal))
+            state = await self._update(record, action, command)
+            if note:
+                await self._cases.add_event(case_id, "support_note", note, step=step_id)
+            log.info("support_action", action=action, step=step_id, reason=reason)
+            return _merged(record, state)
 
     async def note(self, case_id: str, event: str, text: str, step_id: str | None = None) -> None:
         await self._cases.add_event(case_id, event, text, step=step_id)
@@ -218,7 +196,7 @@ class CaseCommands:
             raise Unavailable(f"Temporal did not answer ({exc.status.name}): retry") from exc
 
     @asynccontextmanager
-    async def _audited(
+    async def audited(
         self,
         principal: Principal,
         action: str,

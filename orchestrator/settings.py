@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -151,21 +152,18 @@ class Settings(BaseSettings):
 
 
 def _dev_payload_keys(home: Path) -> dict[str, str]:
-    """A per-machine payload key under `.onestop/`, so a restarted dev stack reads its histories."""
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / DEV_PAYLOAD_KEY_FILE
-    if not path.exists():
-        path.write_text(json.dumps({"dev-1": new_key()}))
-        path.chmod(0o600)
-    keys: dict[str, str] = json.loads(path.read_text())
+    """A per-machine payload key, so a restarted dev stack reads its histories."""
+    keys: dict[str, str] = json.loads(
+        _dev_file(home, DEV_PAYLOAD_KEY_FILE, lambda: json.dumps({"dev-1": new_key()}))
+    )
     return keys
 
 
-def _dev_file(home: Path, name: str) -> str:
-    """A per-machine random secret under `.onestop/`, made on first use."""
+def _dev_file(home: Path, name: str, make: Callable[[], str] = lambda: secrets.token_urlsafe(48)) -> str:
+    """A per-machine secret under `.onestop/` (mode 0600), made on first use."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()

@@ -108,21 +108,17 @@ class SupportDesk:
         applies, and the audit trail records its verdict either way."""
         if verb != "reset":
             return await self._commands.support(case_id, _UPDATES[verb], principal, reason, step_id, note)
-        if step_id is None:
-            raise CaseStateError(case_id, "a reset goes back to before a step: name the step")
-        record = await self._commands.visible_case(case_id, principal)
-        if all(s.id != step_id for s in record.steps):
-            raise CaseNotFound(f"{case_id}/steps/{step_id}")
-        try:
+        async with self._commands.audited(principal, "reset", case_id, step_id, reason):
+            if step_id is None:
+                raise CaseStateError(case_id, "a reset goes back to before a step: name the step")
+            record = await self._commands.visible_case(case_id, principal)
+            if all(s.id != step_id for s in record.steps):
+                raise CaseNotFound(f"{case_id}/steps/{step_id}")
             run_id = await self._history.reset_to_before(case_id, step_id, reason)
-        except OneStopError as exc:
-            await self._audit_action(principal, "reset", case_id, step_id, reason, f"refused: {exc}")
-            raise
-        await self._audit_action(principal, "reset", case_id, step_id, reason, f"accepted: run {run_id}")
-        if note:
-            await self._commands.note(case_id, "support_note", note, step_id)
-        log.info("support_reset", case_id=case_id, step=step_id, run_id=run_id)
-        return record.view()
+            if note:
+                await self._commands.note(case_id, "support_note", note, step_id)
+            log.info("support_reset", case_id=case_id, step=step_id, run_id=run_id)
+            return record.view()
 
     async def bulk(self, request: BulkRequest, principal: Principal) -> BulkReport:
         """Every case the filter matches, up to `limit`: listed (dry run) or acted on, then each
@@ -162,13 +158,12 @@ class SupportDesk:
                 **report.model_dump(mode="python", exclude={"batch_id"}),
             }
         )
-        await self._audit_action(
+        await self._audit.record(
             principal,
             f"bulk_{request.action}{'_dry_run' if request.dry_run else ''}",
-            None,
-            request.step,
-            request.reason,
             f"batch {report.batch_id}: {_tally(results)}",
+            step=request.step,
+            reason=request.reason,
         )
         return report
 
@@ -214,17 +209,6 @@ class SupportDesk:
             reasons=reasons,
             stuck_since=min(starts) if starts else None,
         )
-
-    async def _audit_action(
-        self,
-        principal: Principal,
-        action: str,
-        case_id: str | None,
-        step: str | None,
-        reason: str,
-        outcome: str,
-    ) -> None:
-        await self._audit.record(principal, action, outcome, case_id=case_id, step=step, reason=reason)
 
 
 def _keeps(row: SupportCase, filter: SupportFilter, now: datetime) -> bool:
