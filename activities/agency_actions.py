@@ -7,6 +7,9 @@ worker restarts, so an agency that already acted on it answers with the same rec
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from typing import Any
+
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -24,6 +27,9 @@ from orchestrator.vault import CaseDataStore
 
 log = structlog.get_logger(__name__)
 
+_SUBJECTS_KEPT = 10_000
+"""Cases whose citizen a worker remembers (least recently stored dropped first)."""
+
 
 def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
     """Stable across retries and worker restarts, so an agency acts once per case, step and
@@ -38,6 +44,24 @@ class AgencyActions:
     def __init__(self, vault: CaseDataStore, agencies: AgencyPort) -> None:
         self._vault = vault
         self._agencies = agencies
+        self._subjects: OrderedDict[str, str] = OrderedDict()
+
+    async def _request_data(
+        self, req: AgencyCall | AgencyUndo, names: list[str]
+    ) -> tuple[str, dict[str, Any]]:
+        """Whom the request is about (Temporal knows a pseudonym only) and the declared fields.
+        A case's citizen never changes: it is remembered per case, so a step that sends no field
+        costs no read, and one that sends fields reads them and the citizen together."""
+        subject = self._subjects.get(req.case_id)
+        fields: dict[str, Any] = {}
+        if subject is None or names:
+            stored, fields = await self._vault.request(req.case_id, names)
+            if stored is None:  # no case data (yet): nothing to remember
+                return req.citizen_id, fields
+            subject = self._subjects[req.case_id] = stored
+            if len(self._subjects) > _SUBJECTS_KEPT:
+                self._subjects.popitem(last=False)
+        return subject, fields
 
     @activity.defn(name="call_agency")
     async def call_agency(self, req: AgencyCall) -> StepResult:
@@ -45,7 +69,7 @@ class AgencyActions:
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
         )
-        subject, fields = await self._vault.request(req.case_id, req.inputs)
+        subject, fields = await self._request_data(req, req.inputs)
         missing = sorted(set(req.required_inputs) - set(fields))
         if missing:
             # Never send an agency a request without the data its contract needs: hold instead.
@@ -53,9 +77,7 @@ class AgencyActions:
             raise ApplicationError(
                 f"data_missing: {', '.join(missing)}", type=DATA_MISSING, non_retryable=True
             )
-        request = AgencyRequest(
-            case_id=req.case_id, step_id=req.step_id, subject=subject or req.citizen_id, fields=fields
-        )
+        request = AgencyRequest(case_id=req.case_id, step_id=req.step_id, subject=subject, fields=fields)
         try:
             reply = await self._agencies.call(
                 req.agency, req.action, step_key(req.case_id, req.step_id, req.round), request
@@ -74,7 +96,7 @@ class AgencyActions:
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
         )
-        subject, _ = await self._vault.request(req.case_id, [])
+        subject, _ = await self._request_data(req, [])
         try:
             # Every submission is undone, newest first: a resubmitted review holds one per round.
             for round_ in reversed(range(req.rounds)):
@@ -82,7 +104,7 @@ class AgencyActions:
                 request = AgencyRequest(
                     case_id=req.case_id,
                     step_id=req.step_id,
-                    subject=subject or req.citizen_id,  # cases before pseudonyms carry the id itself
+                    subject=subject,
                     compensates=original,
                 )
                 reply = await self._agencies.call(req.agency, req.action, f"{original}:compensate", request)
