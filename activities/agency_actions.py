@@ -15,7 +15,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.agency_client import AgencyPort, AgencyRequest
-from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult
+from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult, step_key
+from orchestrator.data_exchange import Channel, DataExchange, Share
 from orchestrator.errors import (
     AGENCY_MISCONFIGURED,
     AGENCY_REJECTED,
@@ -23,7 +24,6 @@ from orchestrator.errors import (
     DATA_MISSING,
     AgencyError,
 )
-from orchestrator.vault import CaseDataStore
 
 log = structlog.get_logger(__name__)
 
@@ -31,31 +31,36 @@ _SUBJECTS_KEPT = 10_000
 """Cases whose citizen a worker remembers (least recently stored dropped first)."""
 
 
-def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
-    """Stable across retries and worker restarts, so an agency acts once per case, step and
-    submission round (a review resubmitted with a missing document is a new submission)."""
-    return f"{case_id}:{step_id}" + (f":r{round_}" if round_ else "")
-
-
 class AgencyActions:
-    """Given their case-data store and agency adapter by the worker bootstrap: the same class runs
-    against HTTP agencies in production and in-process ones in the benchmark."""
+    """OneStop's HTTP connector: given the data exchange and agency adapter by the worker
+    bootstrap, the same class runs against HTTP agencies in production and in-process ones in the
+    benchmark. (An agency that runs its own worker serves these activity names with the SDK.)"""
 
-    def __init__(self, vault: CaseDataStore, agencies: AgencyPort) -> None:
-        self._vault = vault
+    def __init__(self, exchange: DataExchange, agencies: AgencyPort) -> None:
+        self._exchange = exchange
         self._agencies = agencies
         self._subjects: OrderedDict[str, str] = OrderedDict()
 
     async def _request_data(
         self, req: AgencyCall | AgencyUndo, names: list[str]
     ) -> tuple[str, dict[str, Any]]:
-        """Whom the request is about (Temporal knows a pseudonym only) and the declared fields.
-        A case's citizen never changes: it is remembered per case, so a step that sends no field
-        costs no read, and one that sends fields reads them and the citizen together."""
+        """Whom the request is about (Temporal knows a pseudonym only) and the declared fields,
+        released through the data exchange (which logs the share for the citizen). A case's
+        citizen never changes: it is remembered per case, so a step that sends no field costs no
+        read, and one that sends fields reads them and the citizen together."""
         subject = self._subjects.get(req.case_id)
         fields: dict[str, Any] = {}
         if subject is None or names:
-            stored, fields = await self._vault.request(req.case_id, names)
+            share = Share(
+                case_id=req.case_id,
+                step_id=req.step_id,
+                citizen=req.citizen_id,
+                agency=req.agency,
+                action=req.action,
+                fields=names,
+            )
+            released = await self._exchange.release(share, Channel.connector)
+            stored, fields = released.subject, released.fields
             if stored is None:  # no case data (yet): nothing to remember
                 return req.citizen_id, fields
             subject = self._subjects[req.case_id] = stored

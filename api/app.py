@@ -16,12 +16,14 @@ from api.console import router as console
 from api.life_event_schemas import document_life_events
 from api.pages import assets
 from api.rate_limits import RateLimiter, RateLimits
-from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
+from api.routes import agency_tasks, cases, catalog, codec, health, life_events, step_data, support
 from api.services import Services
+from orchestrator.agency_exchange import AgencyExchange
 from orchestrator.audit_log import AuditLog
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_history import CaseHistory
 from orchestrator.catalog import CatalogSource
+from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
 from orchestrator.recent_triggers import RecentTriggers
@@ -71,6 +73,14 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
                 RateLimiter(settings.rate_triggers_per_minute, settings.rate_triggers_burst),
                 RateLimiter(settings.rate_commands_per_minute, settings.rate_commands_burst),
             ),
+            AgencyExchange(
+                stores,
+                temporal,
+                catalog_source.directory,
+                DataExchange(stores.vault, DataUseLog(db)),
+                audit,
+                settings.pseudonyms(),
+            ),
         )
         try:
             yield
@@ -100,6 +110,7 @@ _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     life_events: (*_BASE, 409, 429, 503),
     cases: (*_BASE, 404, 409, 429, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
+    step_data: (*_BASE, 404, 503),
     support: (*_BASE, 404, 409, 429, 503),
     codec: _BASE,
     catalog: (*_BASE, 404),

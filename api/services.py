@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
 
 from api.rate_limits import RateLimits
+from orchestrator.agency_exchange import AgencyExchange
 from orchestrator.audit_log import AuditLog
 from orchestrator.auth import TokenVerifier
 from orchestrator.case_commands import CaseCommands
@@ -34,3 +35,4 @@ class Services:
     support: SupportDesk
     tokens: TokenVerifier
     limits: RateLimits
+    exchange: AgencyExchange

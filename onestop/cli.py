@@ -16,6 +16,7 @@ import typer
 from temporalio.service import RPCError
 
 from onestop import replay_cli, support_cli
+from onestop.agency_worker import run_agency_worker
 from onestop.bench import report, run_bench
 from onestop.resync import resync
 from onestop.stack import running_stack
@@ -121,12 +122,30 @@ def dev() -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Run a worker against ONESTOP_TEMPORAL_ADDRESS and ONESTOP_MONGODB_URL.
+def worker(
+    agency: Annotated[
+        str | None, typer.Option(help="serve only this agency's own task queue (agencies.yaml names it)")
+    ] = None,
+    app_ref: Annotated[
+        str | None,
+        typer.Option("--app", help="module:attribute of the agency's onestop.sdk.Agency (hosting: agency)"),
+    ] = None,
+) -> None:
+    """Run a worker against ONESTOP_TEMPORAL_ADDRESS and ONESTOP_MONGODB_URL; with --agency, one
+    agency's worker on its own task queue (with --app, the agency's own code: it needs Temporal and
+    ONESTOP_API_URL only).
 
-    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 ONESTOP_MONGODB_URL=mongodb://db:27017 onestop worker
+    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 onestop worker --agency tax_office --app tax_agency:tax
     """
-    _run_forever(_serve(_settings(), api=False, worker=True, simulators=False, ui=False))
+    settings = _settings()
+    if agency is None:
+        if app_ref is not None:
+            raise typer.BadParameter(
+                "--app names the code of one agency: add --agency NAME", param_hint="--app"
+            )
+        _run_forever(_serve(settings, api=False, worker=True, simulators=False, ui=False))
+    else:
+        _run_forever(run_agency_worker(settings, agency, app_ref, _out))
 
 
 @app.command()

@@ -24,7 +24,7 @@ from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.worker import build_worker, http_agencies
+from orchestrator.worker import build_connector_workers, build_worker, http_agencies
 
 log = structlog.get_logger(__name__)
 
@@ -97,6 +97,11 @@ async def running_stack(
             w = build_worker(client, db, agencies, settings.task_queue)
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
+            # Connector agencies with queues of their own, as the directory stood at start; an
+            # agency that runs its own worker is left to it (`onestop worker --agency NAME`).
+            for agency_worker in build_connector_workers(client, db, agencies, catalog.directory()):
+                await stack.enter_async_context(agency_worker)
+                log.info("worker_started", task_queue=agency_worker.task_queue)
             reconciler = Reconciler(
                 CaseStores.on(db),
                 client,

@@ -10,10 +10,11 @@ must survive a removed field) and `load_directory` parses the designers' file st
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orchestrator.definition import Ident
 
@@ -26,11 +27,29 @@ class ActionSpec(BaseModel):
     returns: list[Ident] = Field(default_factory=list, description="non-personal reply keys steps may keep")
 
 
+class Hosting(StrEnum):
+    """Who runs an agency's actions. `connector`: OneStop's worker calls the agency's REST
+    endpoint. `agency`: the agency runs its own worker (the SDK, `onestop worker --agency X`) on
+    its own task queue, behind its own firewall, and fetches each step's fields from OneStop."""
+
+    connector = "connector"
+    agency = "agency"
+
+
 class AgencySpec(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     title: str
     country_model: str = ""
+    hosting: Hosting = Hosting.connector
+    task_queue: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]{1,200}$",
+        description="the agency's own Temporal task queue; none: OneStop's worker queue",
+    )
+    base_url: str | None = Field(default=None, description="a connector agency's REST endpoint")
+    concurrency: int | None = Field(default=None, ge=1, le=10_000, description="actions at once")
+    actions_per_second: float | None = Field(default=None, gt=0, description="rate limit")
     retry_for_hours: float = Field(
         default=168.0,
         gt=0,
@@ -39,11 +58,25 @@ class AgencySpec(BaseModel):
     )
     actions: dict[Ident, ActionSpec]
 
+    @model_validator(mode="after")
+    def _own_queue_where_needed(self) -> AgencySpec:
+        """An agency's own worker, or limits of its own, need a task queue of its own."""
+        if self.task_queue is None:
+            if self.hosting is Hosting.agency:
+                raise ValueError("an agency that runs its own worker (hosting: agency) needs a task_queue")
+            if self.concurrency is not None or self.actions_per_second is not None:
+                raise ValueError("concurrency and actions_per_second apply to a task_queue of its own")
+        return self
+
 
 class AgencyDirectory(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     agencies: dict[Ident, AgencySpec]
+
+    def own_queues(self, hosting: Hosting) -> dict[str, AgencySpec]:
+        """The agencies of `hosting` that have a task queue of their own, by name."""
+        return {n: s for n, s in self.agencies.items() if s.task_queue and s.hosting is hosting}
 
     def action(self, agency: str, action: str) -> ActionSpec | None:
         spec = self.agencies.get(agency)

@@ -24,6 +24,7 @@ class AgencyTerms(BaseModel):
 
     title: str = ""
     retry_for_hours: float = Field(default=168.0, gt=0, description="retry budget before holding")
+    task_queue: str | None = Field(default=None, description="the agency's own queue; none: the case's")
 
 
 class LifeEventInput(BaseModel):
@@ -32,6 +33,13 @@ class LifeEventInput(BaseModel):
     definition: LifeEventDefinition
     facts: dict[str, JsonValue] = Field(default_factory=dict)
     agencies: dict[str, AgencyTerms] = Field(default_factory=dict)
+
+
+def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
+    """The idempotency key of a step's agency call: stable across retries and worker restarts, so
+    an agency acts once per case, step and submission round (a review resubmitted with a missing
+    document is a new submission). Its undo is `<key>:compensate`."""
+    return f"{case_id}:{step_id}" + (f":r{round_}" if round_ else "")
 
 
 class AgencyCall(BaseModel):

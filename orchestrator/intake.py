@@ -119,10 +119,10 @@ class CaseIntake:
 
 def agency_terms(directory: AgencyDirectory, definition: LifeEventDefinition) -> dict[str, AgencyTerms]:
     """What a case pins of the agency directory, for the agencies its steps call only (it travels
-    in the case's history): titles, and how long each agency is retried."""
+    in the case's history): titles, how long each agency is retried, and the queue its calls go to."""
     used = dict.fromkeys(s.agency for s in definition.steps)
     return {
-        name: AgencyTerms(title=spec.title, retry_for_hours=spec.retry_for_hours)
+        name: AgencyTerms(title=spec.title, retry_for_hours=spec.retry_for_hours, task_queue=spec.task_queue)
         for name in used
         if (spec := directory.agencies.get(name)) is not None
     }

@@ -32,3 +32,5 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db.agency_records.create_index("idempotency_key", unique=True)
     await db.agency_records.create_index([("agency", ASCENDING), ("case_id", ASCENDING)])
     await db.audit.create_index([("case_id", ASCENDING), ("_id", ASCENDING)])
+    await db.data_uses.create_index([("citizen", ASCENDING), ("at", DESCENDING)])
+    await db.data_uses.create_index([("case_id", ASCENDING), ("at", DESCENDING)])

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
 
     agency_base_url: str = ""
     agency_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_url: str = Field(default="", description="OneStop's API as agency workers reach it (data exchange)")
+    agency_token_file: str = Field(
+        default="", description="an agency worker's bearer token, re-read on use; empty: the dev key signs"
+    )
 
     jwt_secret: str = ""
     jwt_ttl_seconds: int = Field(default=3600, gt=0)
@@ -123,6 +127,8 @@ class Settings(BaseSettings):
             self.payload_key_id = next(iter(self.payload_keys))
         if not self.agency_base_url:
             self.agency_base_url = f"http://127.0.0.1:{self.simulator_port}"
+        if not self.api_url:
+            self.api_url = f"http://{self.api_host}:{self.api_port}"
         return self
 
     def pseudonyms(self) -> Pseudonyms:

@@ -1,5 +1,5 @@
-"""Worker bootstrap: the life-event workflow, its agency activities and its projection on one
-task queue.
+"""Worker bootstrap: the life-event workflow, its projection and OneStop's agency connector on the
+case queue, and a connector worker for each agency that has a task queue of its own.
 
 Activities get their dependencies (stores, agency client) through the constructor, so tests
 and the dev stack wire the same classes to different servers.
@@ -16,21 +16,30 @@ from activities.agency_actions import AgencyActions
 from activities.agency_client import AgencyClient, AgencyPort
 from activities.agency_credentials import SelfIssuedTokens
 from activities.projection import CaseProjection
+from orchestrator.agencies import AgencyDirectory, Hosting
+from orchestrator.case_store import CaseStore
+from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
-from orchestrator.stores import CaseStores
+from orchestrator.vault import CaseDataStore
 from workflows.life_event import LifeEventCase
 
 WORKFLOWS: list[type] = [LifeEventCase]
 """The workflow classes a worker runs; `onestop replay` replays running cases against these."""
 
 
+def connector(db: AsyncDatabase[Document], agencies: AgencyPort) -> AgencyActions:
+    """OneStop's HTTP connector activities, sharing one data exchange."""
+    return AgencyActions(DataExchange(CaseDataStore(db), DataUseLog(db)), agencies)
+
+
 def build_worker(
     client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str
 ) -> Worker:
-    stores = CaseStores.on(db)
-    actions = AgencyActions(stores.vault, agencies)
-    projection = CaseProjection(stores.cases)
+    """The case queue: workflows, their projection, and the calls to agencies without a queue of
+    their own (on the workflow's queue an activity can start eagerly, without a round trip)."""
+    actions = connector(db, agencies)
+    projection = CaseProjection(CaseStore(db))
     return Worker(
         client,
         task_queue=task_queue,
@@ -38,6 +47,29 @@ def build_worker(
         activities=[actions.call_agency, actions.undo_agency, projection.project_case],
         max_concurrent_activities=200,
     )
+
+
+def build_connector_workers(
+    client: Client,
+    db: AsyncDatabase[Document],
+    agencies: AgencyPort,
+    directory: AgencyDirectory,
+    only: str | None = None,
+) -> list[Worker]:
+    """One worker per connector agency with a task queue of its own (or just `only`'s), each
+    with that agency's concurrency and rate limit: a slow registry cannot starve the others."""
+    actions = connector(db, agencies)
+    return [
+        Worker(
+            client,
+            task_queue=spec.task_queue,
+            activities=[actions.call_agency, actions.undo_agency],
+            max_concurrent_activities=spec.concurrency or 200,
+            max_activities_per_second=spec.actions_per_second,
+        )
+        for name, spec in directory.own_queues(Hosting.connector).items()
+        if spec.task_queue and only in (None, name)
+    ]
 
 
 def http_agencies(settings: Settings) -> tuple[AgencyClient, httpx.AsyncClient]:

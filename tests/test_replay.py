@@ -39,6 +39,9 @@ from workflows.legacy.life_event_v1 import LifeEventWorkflow
 from workflows.life_event import LifeEventCase
 
 HISTORIES = Path(__file__).parent / "histories"
+RECORDING = "case_ids"
+"""The prefix of the histories this engine records: `case_` before the `step-activity-ids`
+patch, `case_ids_` after it (each agency call's activity id names its step)."""
 
 
 def _replayer(*workflows: type, converter: DataConverter = pydantic_data_converter) -> Replayer:
@@ -64,7 +67,9 @@ async def test_recorded_history_replays(path: Path) -> None:
 def test_histories_are_recorded() -> None:
     """Without recorded histories the guard above would pass by checking nothing."""
     scenarios = {"completed", "compensated", "cancelled", "citizen_input", "review"}
-    assert {p.stem for p in _recorded()} >= scenarios | {f"case_{s}" for s in [*scenarios, "held"]}
+    assert {p.stem for p in _recorded()} >= scenarios | {
+        f"{prefix}_{s}" for prefix in ("case", RECORDING) for s in [*scenarios, "held"]
+    }
 
 
 @pytest.mark.parametrize(
@@ -168,7 +173,7 @@ async def test_this_sessions_histories_replay(
         # Recorded histories replay on any machine, so they are kept decrypted: check that form too.
         plain = _decrypted(history.to_json_dict(), _codec(stack))
         await _replayer().replay_workflow(WorkflowHistory.from_json(history.workflow_id, plain))
-        target = HISTORIES / f"case_{name}.json"
+        target = HISTORIES / f"{RECORDING}_{name}.json"
         if os.environ.get("ONESTOP_RECORD_HISTORIES") == "1" and not target.exists():
             target.write_text(json.dumps(plain))
 

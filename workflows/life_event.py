@@ -106,6 +106,7 @@ class LifeEventCase(StepWaits):
         self._retry_now: set[str] = set()
         self._paused: set[str] = set()
         self._resolvable: set[str] = set()
+        self._calls: dict[str, str] = {}
         self._undoing: set[str] = set()
         self._blocked: list[str] = []
         self._rounds: dict[str, int] = {}
@@ -239,6 +240,12 @@ class LifeEventCase(StepWaits):
             revision=self._book.revision,
             as_of=self._book.as_of,
         )
+
+    @workflow.query
+    def agency_calls(self) -> dict[str, str]:
+        """The agency calls running now, activity id -> step id: the data exchange releases a
+        step's fields only to the call Temporal runs for it."""
+        return dict(self._calls)
 
     # --- commands: Updates, answered with the workflow's own verdict ------------------------------
 

@@ -53,6 +53,7 @@ class StepWaits:
     _retry_now: set[str]
     _paused: set[str]  # steps whose agency calls support paused
     _resolvable: set[str]  # held agency calls: support may declare them done by hand
+    _calls: dict[str, str]  # running agency calls: activity id -> step id
 
     def _stopped(self) -> bool:
         raise NotImplementedError
@@ -82,7 +83,9 @@ class StepWaits:
             tries += 1
             view.attempts += 1
             try:
-                result = await attempt(activity, request, step, title)
+                result = await attempt(
+                    activity, request, step, title, task_queue=terms.task_queue, calls=self._calls
+                )
             except ActivityError as exc:
                 failure = classify(exc)
                 if failure.kind is FailureKind.rejected and not undo:
