@@ -16,7 +16,7 @@ from api.console import router as console
 from api.life_event_schemas import document_life_events
 from api.pages import assets
 from api.rate_limits import RateLimiter, RateLimits
-from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support
+from api.routes import agency_tasks, cases, catalog, codec, health, life_events, support, work_list
 from api.services import Services
 from orchestrator.audit_log import AuditLog
 from orchestrator.case_commands import CaseCommands
@@ -30,6 +30,7 @@ from orchestrator.stores import CaseStores
 from orchestrator.stuck_reasons import StuckRules
 from orchestrator.support_desk import SupportDesk
 from orchestrator.temporal_client import connect_temporal
+from orchestrator.work_list import WorkList
 
 
 def create_app(settings: Settings | None = None, source: CatalogSource | None = None) -> FastAPI:
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
                 RateLimiter(settings.rate_triggers_per_minute, settings.rate_triggers_burst),
                 RateLimiter(settings.rate_commands_per_minute, settings.rate_commands_burst),
             ),
+            WorkList(stores.cases, stores.definitions, commands),
         )
         try:
             yield
@@ -100,6 +102,7 @@ _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     life_events: (*_BASE, 409, 429, 503),
     cases: (*_BASE, 404, 409, 429, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
+    work_list: (*_BASE, 404, 409, 429, 503),
     support: (*_BASE, 404, 409, 429, 503),
     codec: _BASE,
     catalog: (*_BASE, 404),

@@ -18,6 +18,7 @@ from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
 from orchestrator.support_desk import SupportDesk
+from orchestrator.work_list import WorkList
 
 
 @dataclass
@@ -34,3 +35,4 @@ class Services:
     support: SupportDesk
     tokens: TokenVerifier
     limits: RateLimits
+    work_list: WorkList
