@@ -29,6 +29,8 @@ from orchestrator.definition import Ident, LifeEventDefinition, StepKind
 
 DECIDED_EVENT = "agency_decided"
 """The timeline entry the workflow's `decide` Update writes: one per decision, in order."""
+WAITING_EVENT = "step_waiting"
+"""The timeline entry of each wait a step begins, for the agency's decision or the citizen."""
 
 
 class TaskStatus(StrEnum):
@@ -130,9 +132,10 @@ def task_of(
     if _awaits_decision(view) and not _decided_since(last, view.waiting_since):
         status, rounds = TaskStatus.open, len(decisions) + 1
     elif _escalated(view):
-        # The hold began when the deadline passed, and the wait was `wait_days` long.
-        due = view.waiting_since
-        since = due - timedelta(days=step.wait_days) if due is not None else None
+        # The hold began when the deadline passed; the wait began at the step's last wait entry.
+        waits = [e.at for e in case.timeline if e.event == WAITING_EVENT and e.step == step_id]
+        since = waits[-1] if waits else view.waiting_since
+        due = since + timedelta(days=step.wait_days) if since is not None else None
         status, rounds = TaskStatus.escalated, len(decisions) + 1
     elif last is not None:
         status, rounds, since, due = TaskStatus.decided, len(decisions), None, None
