@@ -16,7 +16,7 @@ from api.console import router as console
 from api.life_event_schemas import document_life_events
 from api.pages import assets
 from api.rate_limits import RateLimiter, RateLimits
-from api.routes import agency_tasks, cases, catalog, codec, health, life_events, step_data, support
+from api.routes import agency_tasks, cases, catalog, codec, health, life_events, step_data, support, work_list
 from api.services import Services
 from orchestrator.agency_exchange import AgencyExchange
 from orchestrator.audit_log import AuditLog
@@ -32,6 +32,7 @@ from orchestrator.stores import CaseStores
 from orchestrator.stuck_reasons import StuckRules
 from orchestrator.support_desk import SupportDesk
 from orchestrator.temporal_client import connect_temporal
+from orchestrator.work_list import WorkList
 
 
 def create_app(settings: Settings | None = None, source: CatalogSource | None = None) -> FastAPI:
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
                 audit,
                 settings.pseudonyms(),
             ),
+            WorkList(stores.cases, stores.definitions, commands),
         )
         try:
             yield
@@ -111,6 +113,7 @@ _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     cases: (*_BASE, 404, 409, 429, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
     step_data: (*_BASE, 404, 503),
+    work_list: (*_BASE, 404, 409, 429, 503),
     support: (*_BASE, 404, 409, 429, 503),
     codec: _BASE,
     catalog: (*_BASE, 404),

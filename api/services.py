@@ -19,6 +19,7 @@ from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
 from orchestrator.support_desk import SupportDesk
+from orchestrator.work_list import WorkList
 
 
 @dataclass
@@ -36,3 +37,4 @@ class Services:
     tokens: TokenVerifier
     limits: RateLimits
     exchange: AgencyExchange
+    work_list: WorkList

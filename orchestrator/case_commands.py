@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import structlog
 from pydantic import BaseModel, Field, JsonValue, model_validator
@@ -20,6 +21,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateR
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from orchestrator.agency_tasks import refusal, task_of
 from orchestrator.audit_log import AuditLog
 from orchestrator.auth import Principal, Role
 from orchestrator.case_store import CaseRecord
@@ -33,7 +35,7 @@ from orchestrator.contracts import (
     ReasonCode,
     SupportInput,
 )
-from orchestrator.definition import StepKind, validate_data
+from orchestrator.definition import Ident, LifeEventDefinition, StepKind, validate_data
 from orchestrator.errors import (
     COMMAND_REFUSED,
     CaseNotFound,
@@ -123,7 +125,18 @@ class CaseCommands:
             )
             return _merged(record, await self._update(record, "answer", answer))
 
-    async def decide(self, case_id: str, step_id: str, principal: Principal, verdict: Verdict) -> CaseView:
+    async def decide(
+        self,
+        case_id: str,
+        step_id: str,
+        principal: Principal,
+        verdict: Verdict,
+        *,
+        asks_field: str = "request_input",
+    ) -> CaseView:
+        """The one way an agency decides (the decision route and the work list's `:complete`,
+        `:fail` and `:request-input` alike); `asks_field` names the request's list of fields to ask
+        for, so a 422 points at the caller's own field."""
         async with self.audited(principal, "decide", case_id, step_id, verdict.reason or None):
             structlog.contextvars.bind_contextvars(
                 case_id=case_id, workflow_id=workflow_id(case_id), step=step_id
@@ -137,12 +150,11 @@ class CaseCommands:
             if step is None or step.kind is not StepKind.agency_review or principal.agency != step.agency:
                 # Another agency learns nothing about the case, not even that it exists.
                 raise CaseNotFound(f"{case_id}/steps/{step_id}")
-            _require_open(record)
-            not_askable = sorted(set(verdict.request_input) - set(step.asks))
-            if not_askable:
-                raise InputError(
-                    "request_input", f"{step_id} may ask only for {', '.join(step.asks) or 'nothing'}"
-                )
+            not_askable = [n for n in verdict.request_input if n not in step.asks]
+            if not_askable:  # each one named, so one answer lists every bad field
+                allowed = ", ".join(step.asks) or "nothing"
+                bad = [(asks_field, f"{n}: {step_id} may ask only for {allowed}") for n in not_askable]
+                raise InputError(*bad[0], also=bad[1:])
             decision = DecisionInput(
                 step_id=step_id,
                 approved=verdict.approved,
@@ -150,10 +162,30 @@ class CaseCommands:
                 request_input=verdict.request_input,
                 by=self._actor(principal),
             )
-            state = await self._update(record, "decide", decision)
+            try:
+                _require_open(record)
+                state = await self._update(record, "decide", decision)
+            except CaseStateError as refused:
+                raise await self._decision_refused(record, definition, step_id, refused) from None
             if verdict.note:  # after the Update: a refused decision leaves no note behind
                 await self._cases.add_event(case_id, "agency_note", verdict.note, step=step_id)
             return _merged(record, state)
+
+    async def _decision_refused(
+        self, record: CaseRecord, definition: LifeEventDefinition, step_id: str, refused: CaseStateError
+    ) -> CaseStateError:
+        """The workflow's refusal in the agency's terms, read off the case as it is now: a second
+        decision (a retried request, a second officer) hears that the task was decided already.
+        A final case is read from the read model: its workflow writes nothing more."""
+        view = record.view()
+        if record.status not in FINAL_CASE_STATUSES:
+            try:
+                view = _merged(record, await self.current_state(record.case_id))
+            except OneStopError:
+                return refused
+        task = task_of(view, definition, step_id, datetime.now(UTC))
+        why = refusal(task)
+        return CaseStateError(record.case_id, why) if why else refused
 
     async def support(
         self,
@@ -262,7 +294,7 @@ class Verdict(BaseModel):
 
     approved: bool
     reason: ReasonCode = Field(default="", description="reason code")
-    request_input: list[str] = Field(default_factory=list, description="fields to ask the citizen for")
+    request_input: list[Ident] = Field(default_factory=list, description="fields to ask the citizen for")
     note: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")

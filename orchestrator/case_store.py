@@ -116,6 +116,18 @@ class CaseStore:
         cursor = self._cases.find({"citizen_id": citizen_id}).sort("created_at", -1).limit(limit)
         return [CaseRecord.model_validate(doc) async for doc in cursor]
 
+    async def waiting_on_agency(self, agency: str, type_: str | None, limit: int) -> list[CaseRecord]:
+        """Open cases with a step of `agency` waiting or held: its work list's candidates."""
+        step = {
+            "agency": agency,
+            "status": {"$in": [StepStatus.waiting.value, StepStatus.needs_attention.value]},
+        }
+        query: Document = {"status": {"$nin": _FINAL}, "steps": {"$elemMatch": step}}
+        if type_:
+            query["type"] = type_
+        cursor = self._cases.find(query, {"notes": 0}).limit(limit)
+        return [CaseRecord.model_validate(doc) async for doc in cursor]
+
     async def unstarted_since(self, before: datetime, limit: int) -> list[CaseRecord]:
         """Running cases no workflow has written to since they were accepted before `before`."""
         query = {"status": CaseStatus.running.value, "started": False, "updated_at": {"$lt": before}}

@@ -3,7 +3,7 @@
 OneStopError
 ├── DefinitionError      a life-event definition is invalid (.problems lists each one)
 ├── UnknownLifeEvent     no definition of that type in the catalog
-├── InputError           citizen data does not match the definition (.field)
+├── InputError           citizen data does not match the definition (.field, .problems)
 ├── NotFound             no such resource, or not visible to the caller
 │   └── CaseNotFound     no such case, or not visible to the caller
 ├── RateLimited          too many requests from one subject (.retry_after seconds)
@@ -17,6 +17,8 @@ OneStopError
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from orchestrator.suggest import did_you_mean
 
@@ -40,9 +42,12 @@ class UnknownLifeEvent(OneStopError):
 
 
 class InputError(OneStopError):
-    def __init__(self, field: str, message: str) -> None:
+    """`also`: further bad fields of the same request, so one answer names every one."""
+
+    def __init__(self, field: str, message: str, *, also: Sequence[tuple[str, str]] = ()) -> None:
         self.field = field
         self.message = message
+        self.problems = [(field, message), *also]
         super().__init__(f"{field}: {message}")
 
 
