@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.agency_client import AgencyPort, AgencyRequest
+from activities.agency_health import AgencyHealth
 from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult, step_key
 from orchestrator.data_exchange import Channel, DataExchange, Share
 from orchestrator.errors import (
@@ -36,8 +37,12 @@ class AgencyActions:
     bootstrap, the same class runs against HTTP agencies in production and in-process ones in the
     benchmark. (An agency that runs its own worker serves these activity names with the SDK.)"""
 
-    def __init__(self, exchange: DataExchange, agencies: AgencyPort) -> None:
+    def __init__(
+        self, exchange: DataExchange, agencies: AgencyPort, health: AgencyHealth | None = None
+    ) -> None:
+        """`health`: the one probe per agency that is down (none: every call reaches the agency)."""
         self._exchange = exchange
+        self._health = health
         self._agencies = agencies
         self._subjects: OrderedDict[str, str] = OrderedDict()
 
@@ -74,6 +79,7 @@ class AgencyActions:
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
         )
+        self._unless_down(req.agency)  # before any data is released for a call that is not made
         subject, fields = await self._request_data(req, req.inputs)
         missing = sorted(set(req.required_inputs) - set(fields))
         if missing:
@@ -82,14 +88,17 @@ class AgencyActions:
             raise ApplicationError(
                 f"data_missing: {', '.join(missing)}", type=DATA_MISSING, non_retryable=True
             )
-        request = AgencyRequest(case_id=req.case_id, step_id=req.step_id, subject=subject, fields=fields)
+        request = AgencyRequest(
+            case_id=req.case_id, step_id=req.step_id, subject=subject, fields=fields, instance=req.instance
+        )
         try:
             reply = await self._agencies.call(
                 req.agency, req.action, step_key(req.case_id, req.step_id, req.round), request
             )
         except AgencyError as exc:
             log.warning("agency_call_failed", agency=exc.agency, status=exc.status, code=exc.code)
-            raise _as_application_error(exc) from exc
+            raise self._failed(exc) from exc
+        self._succeeded(req.agency)
         log.info("agency_acted", agency=req.agency, action=req.action)
         # Only reply keys the definition declares enter the workflow (and its history).
         output = {k: v for k, v in reply.output.items() if k in req.outputs}
@@ -101,6 +110,7 @@ class AgencyActions:
         structlog.contextvars.bind_contextvars(
             case_id=req.case_id, workflow_id=info.workflow_id, step=req.step_id
         )
+        self._unless_down(req.agency)
         subject, _ = await self._request_data(req, [])
         try:
             # Every submission is undone, newest first: a resubmitted review holds one per round.
@@ -111,13 +121,29 @@ class AgencyActions:
                     step_id=req.step_id,
                     subject=subject,
                     compensates=original,
+                    instance=req.instance,
                 )
                 reply = await self._agencies.call(req.agency, req.action, f"{original}:compensate", request)
         except AgencyError as exc:
             log.warning("agency_undo_failed", agency=exc.agency, status=exc.status, code=exc.code)
-            raise _as_application_error(exc) from exc
+            raise self._failed(exc) from exc
+        self._succeeded(req.agency)
         log.info("agency_undone", agency=req.agency, action=req.action)
         return StepResult(reference=reply.reference)
+
+    def _unless_down(self, agency: str) -> None:
+        """While its probe says it is down, a call fails at once, as the outage would make it."""
+        if self._health is not None and self._health.is_down(agency):
+            raise ApplicationError("agency_down", type=AGENCY_UNAVAILABLE)
+
+    def _failed(self, exc: AgencyError) -> ApplicationError:
+        if self._health is not None and exc.retryable:
+            self._health.failed(exc.agency)
+        return _as_application_error(exc)
+
+    def _succeeded(self, agency: str) -> None:
+        if self._health is not None:
+            self._health.succeeded(agency)
 
 
 def _as_application_error(exc: AgencyError) -> ApplicationError:

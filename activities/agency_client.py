@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
@@ -26,6 +27,7 @@ class AgencyRequest(BaseModel):
     subject: str = Field(description="the citizen's id at the agency")
     fields: dict[str, JsonValue] = Field(default_factory=dict)
     compensates: str | None = Field(default=None, description="idempotency key of the action undone")
+    instance: str | None = Field(default=None, description="the office addressed, when split by jurisdiction")
 
 
 class AgencyReply(BaseModel):
@@ -49,23 +51,24 @@ class AgencyClient:
     def __init__(
         self,
         http: httpx.AsyncClient,
-        base_urls: dict[str, str],
+        base_url: Callable[[str, str | None], str | None],
         default_base_url: str,
         credentials: AgencyCredentials,
     ) -> None:
+        """`base_url(agency, instance)`: the endpoint the live directory names, if any."""
         self._http = http
         self._credentials = credentials
-        self._base_urls = base_urls
+        self._base_url = base_url
         self._default = default_base_url
 
-    def url(self, agency: str, action: str) -> str:
-        base = self._base_urls.get(agency, self._default).rstrip("/")
+    def url(self, agency: str, action: str, instance: str | None = None) -> str:
+        base = (self._base_url(agency, instance) or self._default).rstrip("/")
         return f"{base}/agencies/{agency}/actions/{action}"
 
     async def call(self, agency: str, action: str, key: str, request: AgencyRequest) -> AgencyReply:
         try:
             response = await self._http.post(
-                self.url(agency, action),
+                self.url(agency, action, request.instance),
                 json=request.model_dump(mode="json"),
                 headers={"Idempotency-Key": key, "Authorization": self._credentials.authorization(agency)},
             )
@@ -82,6 +85,18 @@ class AgencyClient:
         # 5xx, throttling, and our own credentials refused (an operator fixes those) are transient.
         retryable = status >= 500 or status in _RETRYABLE_4XX
         raise AgencyError(agency, status, _code(response, retryable), retryable=retryable)
+
+    async def probe(self, agency: str) -> bool:
+        """Is the agency serving again? Any answer but a 5xx from its health endpoint says so."""
+        base = (self._base_url(agency, None) or self._default).rstrip("/")
+        try:
+            response = await self._http.get(
+                f"{base}/agencies/{agency}/health",
+                headers={"Authorization": self._credentials.authorization(agency)},
+            )
+        except httpx.TransportError:
+            return False
+        return response.status_code < 500
 
 
 def _code(response: httpx.Response, retryable: bool) -> str:

@@ -71,6 +71,7 @@ class RecordPublic(BaseModel):
     compensates: str | None = None
     compensated_at: datetime | None = None
     created_at: datetime
+    instance: str | None = None
 
 
 class RecordList(BaseModel):
@@ -110,6 +111,7 @@ class Simulator:
             "subject": body.subject,
             "fields": body.fields,
             "compensates": body.compensates,
+            "instance": body.instance,
             "compensated_at": None,
             "created_at": datetime.now(UTC),
         }
@@ -125,6 +127,17 @@ class Simulator:
                 {"$set": {"compensated_at": datetime.now(UTC)}},
             )
         return AgencyReply(reference=reference)
+
+    def down(self, agency: str) -> bool:
+        """An outage of the whole agency: an error fault for every action and every citizen."""
+        return any(
+            f.kind is FaultKind.error
+            and f.agency == agency
+            and f.action is None
+            and f.subject is None
+            and (f.times is None or f.times > 0)
+            for f in self.faults
+        )
 
     async def _inject(self, agency: str, action: str, subject: str) -> None:
         for fault in self.faults:
@@ -159,6 +172,14 @@ async def act(
 ) -> AgencyReply:
     """Perform an agency action (or a compensation) exactly once per Idempotency-Key."""
     return await _simulator(request).act(agency, action, idempotency_key, body)
+
+
+@router.get("/agencies/{agency}/health", status_code=204, responses={503: {"description": "down"}})
+async def health(agency: str, request: Request, caller: AgencyCounterpartDep) -> None:
+    """Whether the agency serves: OneStop's worker probes this once per interval while the agency
+    is down, instead of every waiting case calling it."""
+    if _simulator(request).down(agency):
+        raise HTTPException(503, {"code": "agency_down", "message": f"{agency} unavailable"})
 
 
 @router.get("/agencies/{agency}/records", response_model=RecordList)

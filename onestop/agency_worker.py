@@ -100,7 +100,7 @@ async def serving_agency(
         else:
             mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
             stack.push_async_callback(mongo.close)
-            port, http = http_agencies(settings)
+            port, http = http_agencies(settings, lambda: directory)
             stack.push_async_callback(http.aclose)
             workers = build_connector_workers(client, mongo[settings.mongodb_database], port, directory, name)
         for worker in workers:

@@ -24,7 +24,7 @@ from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.worker import build_connector_workers, build_worker, http_agencies
+from orchestrator.worker import agency_health, build_connector_workers, build_worker, http_agencies
 
 log = structlog.get_logger(__name__)
 
@@ -91,15 +91,21 @@ async def running_stack(
             )
         if worker:
             client = await connect_temporal(settings)
+            health = None
             if agencies is None:
-                agencies, http = http_agencies(settings)
+                connector, http = http_agencies(settings, catalog.directory)
                 stack.push_async_callback(http.aclose)
-            w = build_worker(client, db, agencies, settings.task_queue)
+                health = agency_health(settings, connector, db, client)
+                stack.push_async_callback(health.close)
+                agencies = connector
+            w = build_worker(client, db, agencies, settings.task_queue, health)
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
             # Connector agencies with queues of their own, as the directory stood at start; an
             # agency that runs its own worker is left to it (`onestop worker --agency NAME`).
-            for agency_worker in build_connector_workers(client, db, agencies, catalog.directory()):
+            for agency_worker in build_connector_workers(
+                client, db, agencies, catalog.directory(), health=health
+            ):
                 await stack.enter_async_context(agency_worker)
                 log.info("worker_started", task_queue=agency_worker.task_queue)
             reconciler = Reconciler(

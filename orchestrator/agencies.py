@@ -36,6 +36,16 @@ class Hosting(StrEnum):
     agency = "agency"
 
 
+class InstanceSpec(BaseModel):
+    """One office of an agency that is split by jurisdiction (a district's registry)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = ""
+    base_url: str | None = Field(default=None, description="its REST endpoint; none: the agency's")
+    task_queue: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,200}$")
+
+
 class AgencySpec(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -56,11 +66,20 @@ class AgencySpec(BaseModel):
         le=24 * 366,
         description="how long transient failures are retried before the step holds for support",
     )
+    route_by: Ident | None = Field(
+        default=None, description="a non-personal input whose value picks one of `instances`"
+    )
+    instances: dict[str, InstanceSpec] = Field(
+        default_factory=dict, description="offices by the value of `route_by`; others: the agency itself"
+    )
     actions: dict[Ident, ActionSpec]
 
     @model_validator(mode="after")
     def _own_queue_where_needed(self) -> AgencySpec:
-        """An agency's own worker, or limits of its own, need a task queue of its own."""
+        """An agency's own worker, or limits of its own, need a task queue of its own; instances
+        need the fact that picks them, and the other way round."""
+        if bool(self.route_by) != bool(self.instances):
+            raise ValueError("route_by and instances go together: the fact, and the offices it picks")
         if self.task_queue is None:
             if self.hosting is Hosting.agency:
                 raise ValueError("an agency that runs its own worker (hosting: agency) needs a task_queue")
@@ -74,9 +93,24 @@ class AgencyDirectory(BaseModel):
 
     agencies: dict[Ident, AgencySpec]
 
-    def own_queues(self, hosting: Hosting) -> dict[str, AgencySpec]:
-        """The agencies of `hosting` that have a task queue of their own, by name."""
-        return {n: s for n, s in self.agencies.items() if s.task_queue and s.hosting is hosting}
+    def own_queues(self, hosting: Hosting) -> list[tuple[str, str, AgencySpec]]:
+        """(agency, task queue, spec) for every queue of its own an agency of `hosting` has: its
+        own and its instances'."""
+        found: list[tuple[str, str, AgencySpec]] = []
+        for name, spec in self.agencies.items():
+            if spec.hosting is not hosting:
+                continue
+            queues = [spec.task_queue, *(i.task_queue for i in spec.instances.values())]
+            found += [(name, q, spec) for q in dict.fromkeys(queues) if q]
+        return found
+
+    def base_url(self, agency: str, instance: str | None) -> str | None:
+        """Where a connector agency's (or one of its instances') REST endpoint is, if configured."""
+        spec = self.agencies.get(agency)
+        if spec is None:
+            return None
+        office = spec.instances.get(instance) if instance else None
+        return (office.base_url if office else None) or spec.base_url
 
     def action(self, agency: str, action: str) -> ActionSpec | None:
         spec = self.agencies.get(agency)

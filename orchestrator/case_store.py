@@ -128,6 +128,12 @@ class CaseStore:
         cursor = self._cases.find(query, {"notes": 0}).limit(limit)
         return [CaseRecord.model_validate(doc) async for doc in cursor]
 
+    async def retrying_on(self, agency: str, limit: int) -> list[str]:
+        """Open cases with a step backing off before its next call to `agency`."""
+        step = {"agency": agency, "status": StepStatus.waiting.value, "next_attempt_at": {"$exists": True}}
+        query: Document = {"status": {"$nin": _FINAL}, "steps": {"$elemMatch": step}}
+        return [doc["_id"] async for doc in self._cases.find(query, {"_id": 1}).limit(limit)]
+
     async def unstarted_since(self, before: datetime, limit: int) -> list[CaseRecord]:
         """Running cases no workflow has written to since they were accepted before `before`."""
         query = {"status": CaseStatus.running.value, "started": False, "updated_at": {"$lt": before}}

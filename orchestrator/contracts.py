@@ -25,6 +25,17 @@ class AgencyTerms(BaseModel):
     title: str = ""
     retry_for_hours: float = Field(default=168.0, gt=0, description="retry budget before holding")
     task_queue: str | None = Field(default=None, description="the agency's own queue; none: the case's")
+    route_by: str | None = Field(default=None, description="the fact whose value picks an instance")
+    instances: dict[str, str | None] = Field(
+        default_factory=dict, description="instance -> its own task queue (none: the agency's)"
+    )
+
+    def route(self, facts: dict[str, JsonValue]) -> tuple[str | None, str | None]:
+        """(instance, task queue) for a case with these facts: the office its calls go to."""
+        value = facts.get(self.route_by) if self.route_by else None
+        if isinstance(value, str) and value in self.instances:
+            return value, self.instances[value] or self.task_queue
+        return None, self.task_queue
 
 
 class LifeEventInput(BaseModel):
@@ -56,6 +67,7 @@ class AgencyCall(BaseModel):
     )
     round: int = Field(default=0, description="resubmissions after the agency asked for more")
     outputs: list[str] = Field(default_factory=list, description="reply keys the workflow may keep")
+    instance: str | None = Field(default=None, description="the agency's office, when split by jurisdiction")
 
 
 class AgencyUndo(BaseModel):
@@ -67,6 +79,7 @@ class AgencyUndo(BaseModel):
     agency: str
     action: str
     rounds: int = Field(default=1, ge=1)
+    instance: str | None = Field(default=None, description="the office that took the action")
 
 
 class StepResult(BaseModel):
@@ -128,3 +141,9 @@ class CaseState(BaseModel):
     timeline: list[TimelineEntry]
     revision: int = 0
     as_of: datetime | None = None
+
+
+class AgencyRecovered(BaseModel):
+    """The signal that an agency answers again: its steps backing off try at once."""
+
+    agency: str

@@ -13,7 +13,9 @@ field names, never values.
 
 from __future__ import annotations
 
-import uuid
+import contextlib
+import hashlib
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from orchestrator.mongo import Document
 from orchestrator.vault import CaseDataStore
@@ -72,8 +75,11 @@ class DataUseLog:
         self._uses = db.data_uses
 
     async def append(self, share: Share, sent: list[str], channel: Channel) -> DataUse:
+        """Once per share: a retried call (an outage, a worker restart) sends the same fields
+        under the same key, which is one share, so its record is kept once, with its first time."""
+        identity = [share.case_id, share.step_id, share.agency, share.action, sorted(sent), channel.value]
         use = DataUse(
-            id=uuid.uuid4().hex,
+            id=hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:32],
             citizen=share.citizen,
             case_id=share.case_id,
             step_id=share.step_id,
@@ -85,7 +91,8 @@ class DataUseLog:
             channel=channel,
             at=datetime.now(UTC),
         )
-        await self._uses.insert_one({"_id": use.id, **use.model_dump(exclude={"id"})})
+        with contextlib.suppress(DuplicateKeyError):
+            await self._uses.insert_one({"_id": use.id, **use.model_dump(exclude={"id"})})
         return use
 
     async def for_citizen(self, citizen: str, limit: int = 100) -> list[DataUse]:

@@ -52,6 +52,15 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
                 )
             )
         else:
+            routing = definition.field(agency.route_by) if agency.route_by else None
+            if routing is not None and routing.personal:
+                message = (
+                    f"agency {step.agency!r} picks its office by {routing.name!r}, which is personal: "
+                    f"the workflow routes the call, and it sees non-personal inputs only; declare "
+                    f"{routing.name!r} with personal: false (a coarse fact, such as a district) or "
+                    f"leave it out (calls then go to the agency itself)"
+                )
+                problems.append(((*at, "agency"), message))
             for key in ("action", "compensation"):
                 name = getattr(step, key)
                 if name is not None and name not in agency.actions:

@@ -122,7 +122,13 @@ def agency_terms(directory: AgencyDirectory, definition: LifeEventDefinition) ->
     in the case's history): titles, how long each agency is retried, and the queue its calls go to."""
     used = dict.fromkeys(s.agency for s in definition.steps)
     return {
-        name: AgencyTerms(title=spec.title, retry_for_hours=spec.retry_for_hours, task_queue=spec.task_queue)
+        name: AgencyTerms(
+            title=spec.title,
+            retry_for_hours=spec.retry_for_hours,
+            task_queue=spec.task_queue,
+            route_by=spec.route_by,
+            instances={value: office.task_queue for value, office in spec.instances.items()},
+        )
         for name in used
         if (spec := directory.agencies.get(name)) is not None
     }

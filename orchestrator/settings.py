@@ -78,6 +78,10 @@ class Settings(BaseSettings):
 
     agency_base_url: str = ""
     agency_timeout_seconds: float = Field(default=10.0, gt=0)
+    agency_probe_seconds: float = Field(default=5.0, gt=0, description="how often a down agency is probed")
+    agency_down_after_failures: int = Field(
+        default=3, ge=1, description="transient failures in a row that take an agency for down"
+    )
     api_url: str = Field(default="", description="OneStop's API as agency workers reach it (data exchange)")
     agency_token_file: str = Field(
         default="", description="an agency worker's bearer token, re-read on use; empty: the dev key signs"

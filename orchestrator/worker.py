@@ -7,6 +7,8 @@ and the dev stack wire the same classes to different servers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
@@ -15,8 +17,10 @@ from temporalio.worker import Worker
 from activities.agency_actions import AgencyActions
 from activities.agency_client import AgencyClient, AgencyPort
 from activities.agency_credentials import SelfIssuedTokens
+from activities.agency_health import AgencyHealth
 from activities.projection import CaseProjection
 from orchestrator.agencies import AgencyDirectory, Hosting
+from orchestrator.agency_recovery import CaseWaker
 from orchestrator.case_store import CaseStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.mongo import Document
@@ -28,17 +32,23 @@ WORKFLOWS: list[type] = [LifeEventCase]
 """The workflow classes a worker runs; `onestop replay` replays running cases against these."""
 
 
-def connector(db: AsyncDatabase[Document], agencies: AgencyPort) -> AgencyActions:
+def connector(
+    db: AsyncDatabase[Document], agencies: AgencyPort, health: AgencyHealth | None
+) -> AgencyActions:
     """OneStop's HTTP connector activities, sharing one data exchange."""
-    return AgencyActions(DataExchange(CaseDataStore(db), DataUseLog(db)), agencies)
+    return AgencyActions(DataExchange(CaseDataStore(db), DataUseLog(db)), agencies, health)
 
 
 def build_worker(
-    client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str
+    client: Client,
+    db: AsyncDatabase[Document],
+    agencies: AgencyPort,
+    task_queue: str,
+    health: AgencyHealth | None = None,
 ) -> Worker:
     """The case queue: workflows, their projection, and the calls to agencies without a queue of
     their own (on the workflow's queue an activity can start eagerly, without a round trip)."""
-    actions = connector(db, agencies)
+    actions = connector(db, agencies, health)
     projection = CaseProjection(CaseStore(db))
     return Worker(
         client,
@@ -55,28 +65,48 @@ def build_connector_workers(
     agencies: AgencyPort,
     directory: AgencyDirectory,
     only: str | None = None,
+    health: AgencyHealth | None = None,
 ) -> list[Worker]:
     """One worker per connector agency with a task queue of its own (or just `only`'s), each
     with that agency's concurrency and rate limit: a slow registry cannot starve the others."""
-    actions = connector(db, agencies)
+    actions = connector(db, agencies, health)
     return [
         Worker(
             client,
-            task_queue=spec.task_queue,
+            task_queue=queue,
             activities=[actions.call_agency, actions.undo_agency],
             max_concurrent_activities=spec.concurrency or 200,
             max_activities_per_second=spec.actions_per_second,
         )
-        for name, spec in directory.own_queues(Hosting.connector).items()
-        if spec.task_queue and only in (None, name)
+        for name, queue, spec in directory.own_queues(Hosting.connector)
+        if only in (None, name)
     ]
 
 
-def http_agencies(settings: Settings) -> tuple[AgencyClient, httpx.AsyncClient]:
+def agency_health(
+    settings: Settings, agencies: AgencyClient, db: AsyncDatabase[Document], temporal: Client
+) -> AgencyHealth:
+    """One probe per agency that is down; when it answers, its waiting cases are woken."""
+    waker = CaseWaker(CaseStore(db), temporal)
+    return AgencyHealth(
+        agencies.probe,
+        waker.wake,
+        interval_seconds=settings.agency_probe_seconds,
+        threshold=settings.agency_down_after_failures,
+    )
+
+
+def http_agencies(
+    settings: Settings, directory: Callable[[], AgencyDirectory] | None = None
+) -> tuple[AgencyClient, httpx.AsyncClient]:
     """The HTTP agency adapter and the client it owns (close it on shutdown); it signs its calls
     with a short-lived token per agency."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     http = httpx.AsyncClient(timeout=settings.agency_timeout_seconds, limits=limits)
     credentials = SelfIssuedTokens(settings.jwt_secret, settings.token_rules)
-    client = AgencyClient(http, {}, settings.agency_base_url, credentials)
+
+    def base_url(agency: str, instance: str | None) -> str | None:
+        return directory().base_url(agency, instance) if directory else None
+
+    client = AgencyClient(http, base_url, settings.agency_base_url, credentials)
     return client, http

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 MOVE: dict[str, Any] = {
     "citizen_name": "Ana Lima",
@@ -127,3 +128,22 @@ def add_definition(catalog: Path, name: str, text: str) -> None:
     target = catalog / f"{name}.yaml"
     if not target.exists():
         target.write_text(text)
+
+
+def add_agency(catalog: Path, name: str, spec: dict[str, Any]) -> None:
+    """An agency only the tests use, added to the session's directory (hot-reloaded) once."""
+    path = catalog / "agencies.yaml"
+    directory = yaml.safe_load(path.read_text())
+    if name not in directory["agencies"]:
+        directory["agencies"][name] = spec
+        path.write_text(yaml.safe_dump(directory, sort_keys=False))
+
+
+async def until_loaded(
+    http: httpx.AsyncClient, headers: dict[str, str], type_: str, within: float = 30
+) -> None:
+    """Wait for the running catalog to serve `type_` (files reload on the next look)."""
+    deadline = time.monotonic() + within
+    while (await http.get(f"/v1/catalog/{type_}", headers=headers)).status_code != 200:
+        assert time.monotonic() < deadline, f"the catalog did not load {type_}"
+        await asyncio.sleep(0.2)

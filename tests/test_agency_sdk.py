@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from pymongo import AsyncMongoClient
 from temporalio.client import Client
 
@@ -26,7 +24,7 @@ from orchestrator.mongo import Document
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import workflow_id
 from tests.conftest import TokenFactory
-from tests.support import CaseWatcher, add_definition, step
+from tests.support import CaseWatcher, add_agency, add_definition, step, until_loaded
 from tests.test_privacy import history_text, session_codec
 
 ONESTOP = str(Path(sys.executable).parent / "onestop")
@@ -56,34 +54,27 @@ steps:
 DATA = {"citizen_name": "Rosa Tamm", "new_address": "3 Pikk tänav, Tallinn", "move_date": "2019-03-07"}
 
 
-@pytest.fixture
-async def permit_office(stack: Settings, http: httpx.AsyncClient, auth: TokenFactory) -> str:
-    """The permit office joins the session's directory (once) as an agency with its own worker."""
-    path = stack.catalog_path / "agencies.yaml"
-    directory = yaml.safe_load(path.read_text())
-    if "permit_office" in directory["agencies"]:
-        return str(directory["agencies"]["permit_office"]["task_queue"])
-    queue = f"permit-office-{uuid.uuid4().hex[:8]}"
-    directory["agencies"]["permit_office"] = {
-        "title": "Parking permit office",
-        "hosting": "agency",
-        "task_queue": queue,
-        "actions": {
-            "issue_permit": {
-                "title": "Issue a residents' parking permit",
-                "accepts": ["citizen_name", "new_address"],
-                "returns": ["zone"],
-            },
-            "revoke_permit": {"title": "Revoke a parking permit"},
+PERMIT_OFFICE = {
+    "title": "Parking permit office",
+    "hosting": "agency",
+    "task_queue": f"permit-office-{uuid.uuid4().hex[:8]}",
+    "actions": {
+        "issue_permit": {
+            "title": "Issue a residents' parking permit",
+            "accepts": ["citizen_name", "new_address"],
+            "returns": ["zone"],
         },
-    }
-    path.write_text(yaml.safe_dump(directory, sort_keys=False))
+        "revoke_permit": {"title": "Revoke a parking permit"},
+    },
+}
+
+
+@pytest.fixture
+async def permit_office(stack: Settings, http: httpx.AsyncClient, auth: TokenFactory) -> None:
+    """The permit office joins the session's directory as an agency with its own worker."""
+    add_agency(stack.catalog_path, "permit_office", PERMIT_OFFICE)
     add_definition(stack.catalog_path, "parking_permit", PERMIT)
-    deadline = time.monotonic() + 30
-    while (await http.get("/v1/catalog/parking_permit", headers=auth("designer", "d"))).status_code != 200:
-        assert time.monotonic() < deadline, "the catalog did not load parking_permit"
-        await asyncio.sleep(0.2)
-    return queue
+    await until_loaded(http, auth("designer", "d"), "parking_permit")
 
 
 @contextlib.asynccontextmanager
@@ -138,7 +129,7 @@ async def data_uses(stack: Settings, case_id: str) -> list[Document]:
 
 async def test_an_agency_worker_of_its_own_receives_exactly_its_fields_through_the_exchange(
     stack: Settings,
-    permit_office: str,
+    permit_office: None,
     watcher: CaseWatcher,
     citizen: str,
     temporal: Client,
@@ -186,7 +177,7 @@ async def test_an_agency_worker_of_its_own_receives_exactly_its_fields_through_t
 
 async def test_a_fetch_outside_the_bounds_is_refused_and_recorded(
     stack: Settings,
-    permit_office: str,
+    permit_office: None,
     watcher: CaseWatcher,
     citizen: str,
     http: httpx.AsyncClient,

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.contracts import (
         Actor,
         AgencyCall,
+        AgencyRecovered,
         AgencyTerms,
         AgencyUndo,
         AnswerInput,
@@ -240,6 +241,21 @@ class LifeEventCase(StepWaits):
             revision=self._book.revision,
             as_of=self._book.as_of,
         )
+
+    @workflow.signal
+    def agency_recovered(self, signal: AgencyRecovered) -> None:
+        """The agency answers again (its worker's one probe says so): its steps that are backing
+        off try now instead of waiting out their backoff. A paused step stays paused."""
+        woken = [
+            view.id
+            for view in self._book.steps.values()
+            if view.agency == signal.agency
+            and view.next_attempt_at is not None
+            and view.id not in self._paused
+        ]
+        if woken:
+            self._retry_now.update(woken)
+            self._book.event("agency_recovered", detail=signal.agency)
 
     @workflow.query
     def agency_calls(self) -> dict[str, str]:
@@ -539,6 +555,7 @@ class LifeEventCase(StepWaits):
         required = [
             n for n in inputs if (f := data.field(n)) is not None and f.required and n not in step.asks
         ]
+        instance, _ = input.agencies.get(step.agency, AgencyTerms()).route(input.facts)
         request = AgencyCall(
             case_id=input.case_id,
             citizen_id=input.citizen_id,
@@ -549,6 +566,7 @@ class LifeEventCase(StepWaits):
             required_inputs=required,
             round=round_,
             outputs=step.outputs,
+            instance=instance,
         )
         result = await self._call(input, step, "call_agency", request, submitted=round_ > 0)
         if result is None:
@@ -575,6 +593,7 @@ class LifeEventCase(StepWaits):
                 agency=step.agency,
                 action=step.compensation,
                 rounds=self._rounds.get(step.id, 1),
+                instance=input.agencies.get(step.agency, AgencyTerms()).route(input.facts)[0],
             )
             self._undoing.add(step.id)
             result = await self._call(input, step, "undo_agency", request, undo=True)

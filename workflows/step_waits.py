@@ -73,6 +73,7 @@ class StepWaits:
         view = self._book.steps[step.id]
         terms = input.agencies.get(step.agency, AgencyTerms())
         budget = timedelta(hours=terms.retry_for_hours)
+        _, queue = terms.route(input.facts)  # the agency's office for this case, if it is split
         title = f"{'undo ' if undo else ''}{step.title or step.id} · {terms.title or step.agency}"
         failing_since: datetime | None = None
         delay = step.retry.initial_interval_seconds
@@ -83,9 +84,7 @@ class StepWaits:
             tries += 1
             view.attempts += 1
             try:
-                result = await attempt(
-                    activity, request, step, title, task_queue=terms.task_queue, calls=self._calls
-                )
+                result = await attempt(activity, request, step, title, task_queue=queue, calls=self._calls)
             except ActivityError as exc:
                 failure = classify(exc)
                 if failure.kind is FailureKind.rejected and not undo:

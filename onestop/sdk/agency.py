@@ -53,6 +53,7 @@ class ActionContext:
     subject: str | None = None  # whom the case is about, as the agency knows them
     round: int = 0  # resubmissions of a review after the agency asked for more
     compensates: str | None = None  # for a compensation: the idempotency key of the action undone
+    instance: str | None = None  # the agency's office, when it is split by jurisdiction
 
 
 ActionHandler = Callable[[ActionContext, Any], Awaitable[Reply]]

@@ -62,6 +62,7 @@ class AgencyActivities:
             idempotency_key=step_key(req.case_id, req.step_id, req.round),
             subject=data.subject,
             round=req.round,
+            instance=req.instance,
         )
         reply = await _run(action.handler(ctx, model), req.action)
         output = reply.model_dump(mode="json", exclude={"reference"})
@@ -84,6 +85,7 @@ class AgencyActivities:
                 idempotency_key=f"{original}:compensate",
                 round=round_,
                 compensates=original,
+                instance=req.instance,
             )
             await _run(handler(ctx), req.action)
         return StepResult(reference=f"undone:{step_key(req.case_id, req.step_id)}")
