@@ -187,7 +187,6 @@ async def records(
     return RecordList(data=docs, count=len(docs))
 
 
-
 def create_simulator_app(
     db: AsyncDatabase[Document],
     directory: Callable[[], AgencyDirectory],

@@ -10,6 +10,7 @@ other data. Every bad field is named, never its value (it may be a citizen's per
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, JsonValue, ValidationError, create_model
@@ -59,7 +60,7 @@ class Contracts:
     def __init__(self) -> None:
         self._models: dict[tuple[str, str], tuple[ActionSpec, type[BaseModel]]] = {}
 
-    def check(self, agency: str, action: str, spec: ActionSpec, fields: dict[str, JsonValue]) -> None:
+    def check(self, agency: str, action: str, spec: ActionSpec, fields: Mapping[str, object]) -> None:
         """Return if `fields` fit the action's input model, else raise a `ContractBreach`."""
         cached = self._models.get((agency, action))
         if cached is None or cached[0] != spec:

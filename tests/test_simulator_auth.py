@@ -12,9 +12,8 @@ import jwt
 import pytest
 from fastapi.routing import APIRoute
 
-from activities import agency_credentials
+from activities import agency_credentials, simulator, simulator_admin
 from activities.agency_credentials import WORKER_SUBJECT, SelfIssuedTokens
-from activities import simulator, simulator_admin
 from orchestrator.auth import TokenRules, TokenVerifier, issue_token
 from orchestrator.settings import Settings
 from tests.conftest import TokenFactory
@@ -142,7 +141,7 @@ async def test_only_support_sets_an_agencys_behaviour(
     simulators: httpx.AsyncClient, auth: TokenFactory, method: str
 ) -> None:
     """Not even the agency itself: its behaviour is what every caller of it meets."""
-    body = {"json": {"error_rate": 1.0}} if method in ("PUT", "PATCH") else {}
+    body: dict[str, Any] = {"json": {"error_rate": 1.0}} if method in ("PUT", "PATCH") else {}
     own = auth("agency", "tax-1", agency="tax_office")
     refused = await simulators.request(method, BEHAVIOUR, headers=own, **body)
     assert refused.status_code == 403, refused.text
