@@ -116,31 +116,29 @@ class Behaviours:
 
     def put(self, agency: str, behaviour: Behaviour) -> BehaviourView:
         """Replace the behaviour; the outage window, if any, starts now. Stats carry on."""
-        stats = self._conduct(agency).stats
-        self._agencies[agency] = _Conduct(
-            behaviour=behaviour,
-            rng=random.Random(behaviour.seed) if behaviour.seed is not None else self._rng,
-            outage_until=self._now() + timedelta(seconds=behaviour.outage_seconds)
-            if behaviour.outage_seconds
-            else None,
-            stats=stats,
-        )
+        conduct = self._conduct(agency)
+        conduct.behaviour = behaviour
+        conduct.outage_until = self._window(behaviour.outage_seconds)
+        conduct.rng = self._generator(behaviour.seed)
         return self.view(agency)
 
     def patch(self, agency: str, changes: Behaviour) -> BehaviourView:
-        """Change only the fields given; the outage window restarts only if `outage_seconds` is."""
-        current = self._conduct(agency)
-        given = changes.model_dump(include=changes.model_fields_set)
-        merged = current.behaviour.model_copy(update={k: getattr(changes, k) for k in given})
-        until = current.outage_until
-        reseeded = "seed" in given
-        self.put(agency, merged)
-        conduct = self._agencies[agency]
-        if "outage_seconds" not in given:
-            conduct.outage_until = until
-        if not reseeded:
-            conduct.rng = current.rng
+        """Change only the fields given: a running outage goes on unless `outage_seconds` is
+        given, and the generator carries on unless `seed` is."""
+        conduct = self._conduct(agency)
+        given = changes.model_fields_set
+        conduct.behaviour = conduct.behaviour.model_copy(update={k: getattr(changes, k) for k in given})
+        if "outage_seconds" in given:
+            conduct.outage_until = self._window(changes.outage_seconds)
+        if "seed" in given:
+            conduct.rng = self._generator(changes.seed)
         return self.view(agency)
+
+    def _window(self, seconds: float) -> datetime | None:
+        return self._now() + timedelta(seconds=seconds) if seconds else None
+
+    def _generator(self, seed: int | None) -> random.Random:
+        return random.Random(seed) if seed is not None else self._rng
 
     def reset(self, agency: str) -> None:
         self._agencies.pop(agency, None)
