@@ -126,24 +126,32 @@ def test_the_catalog_validator_checks_steps_against_the_input_model(
 
 
 async def test_the_simulator_refuses_a_request_outside_the_model(
-    simulators: httpx.AsyncClient, auth: TokenFactory
+    stack: Settings, simulators: httpx.AsyncClient, auth: TokenFactory
 ) -> None:
-    """The shipped tax office requires the name and address and checks the move date."""
-    url = "/agencies/tax_office/actions/update_address"
-    headers = auth("agency", "tax-1", agency="tax_office")
+    """The shipped tax office checks the move date is a date; the simulated one (the tests' own)
+    requires the name and address as well."""
+    sim.install(stack.catalog_path)
 
-    async def call(fields: dict[str, Any], key: str) -> httpx.Response:
-        body = {"case_id": "c-contract", "step_id": "update_tax", "subject": "s-1", "fields": fields}
-        return await simulators.post(url, json=body, headers={**headers, "Idempotency-Key": key})
+    async def call(agency: str, action: str, fields: dict[str, Any]) -> httpx.Response:
+        body = {"case_id": "c-contract", "step_id": "s", "subject": "s-1", "fields": fields}
+        headers = {**auth("agency", "a-1", agency=agency), "Idempotency-Key": f"contract-{uuid.uuid4().hex}"}
+        return await simulators.post(f"/agencies/{agency}/actions/{action}", json=body, headers=headers)
 
-    missing = await call({"citizen_name": "Ana", "move_date": "1 May"}, f"contract-{uuid.uuid4().hex}")
-    assert missing.status_code == 422, missing.text
-    detail = missing.json()["detail"]
+    mistyped = await call("tax_office", "update_address", {"citizen_name": "Ana", "move_date": "1 May"})
+    assert mistyped.status_code == 422, mistyped.text
+    detail = mistyped.json()["detail"]
     assert detail["code"] == INVALID_REQUEST
-    assert [e["field"] for e in detail["errors"]] == ["fields.new_address", "fields.move_date"]
-    assert "1 May" not in missing.text
-    extra = await call({**GOOD, "bank_account": "x"}, f"contract-{uuid.uuid4().hex}")
+    assert [e["field"] for e in detail["errors"]] == ["fields.move_date"]
+    assert "1 May" not in mistyped.text
+    missing = await call("sim_tax", "notify", {"new_address": 7})
+    assert missing.status_code == 422, missing.text
+    assert [e["field"] for e in missing.json()["detail"]["errors"]] == [
+        "fields.citizen_name",
+        "fields.new_address",
+    ]
+    extra = await call("tax_office", "update_address", {**GOOD, "bank_account": "x"})
     assert extra.status_code == 422 and extra.json()["detail"]["code"] == FIELD_NOT_ACCEPTED
+    assert (await call("tax_office", "update_address", {})).status_code == 200  # requires nothing
 
 
 async def test_a_request_the_agency_cannot_act_on_rolls_the_case_back(
