@@ -1,9 +1,13 @@
 """Agency simulators: one small FastAPI app that behaves like every registry in the directory.
 
-Each action validates its data contract, stores one record per idempotency key in
-`agency_records` (a unique index makes a duplicate delivery return the first record), and
-compensations revert the record they name, idempotently. Faults can be injected per agency,
-action and subject (citizen) at run time, so tests and demos can make any step fail.
+Each action validates its input model (`activities/simulator_contract.py`), stores one record
+per idempotency key in `agency_records` (a unique index makes a duplicate delivery return the
+first record), and compensations revert the record they name, idempotently. An unknown action is
+a 404 `unknown_action`: OneStop holds the step for support, as a configuration error, not a
+rejection. Misbehaviour is set per agency at run time (`activities/simulator_behaviour.py`:
+errors, rejections, latency, outages, slow and lost answers) and targeted faults per agency,
+action and citizen (`activities/simulator_faults.py`), through the admin routes
+(`activities/simulator_admin.py`).
 
 Every route needs a token (`activities/simulator_auth.py`): an action of agency X takes X's
 agency token, which OneStop's worker signs for each agency it calls
@@ -14,49 +18,34 @@ is support's alone, being an operator's tool.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, computed_field
 from pymongo import WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from activities import simulator_admin
 from activities.agency_client import AgencyReply, AgencyRequest, agency_reference
-from activities.simulator_auth import AUTH_RESPONSES, AgencyCounterpartDep, OperatorDep, RecordReaderDep
+from activities.simulator_auth import AUTH_RESPONSES, AgencyCounterpartDep, RecordReaderDep
 from activities.simulator_auth import install as install_auth
+from activities.simulator_behaviour import Behaviours, Failure
+from activities.simulator_contract import ContractBreach, Contracts
+from activities.simulator_faults import Fault, agency_down, inject
 from orchestrator.agencies import AgencyDirectory
 from orchestrator.auth import TokenVerifier
 from orchestrator.mongo import Document
 
 
-class FaultKind(StrEnum):
-    reject = "reject"
-    error = "error"
-    delay = "delay"
-
-
-class Fault(BaseModel):
-    agency: str
-    action: str | None = None
-    subject: str | None = None
-    kind: FaultKind
-    times: int | None = Field(
-        default=None, ge=1, description="how many calls it affects; None = until cleared"
-    )
-    delay_seconds: float = Field(default=0.0, ge=0, le=120)
-    code: str = Field(default="injected_fault", pattern=r"^[a-z0-9_]{1,64}$", description="reason code")
-
-    def matches(self, agency: str, action: str, subject: str) -> bool:
-        return (
-            self.agency == agency
-            and self.action in (None, action)
-            and self.subject in (None, subject)
-            and (self.times is None or self.times > 0)
-        )
+class RecordState(StrEnum):
+    active = "active"  # an action the agency holds
+    compensated = "compensated"  # an action a later compensation reverted
+    compensation = "compensation"  # the record of a compensation itself
 
 
 class RecordPublic(BaseModel):
@@ -73,32 +62,65 @@ class RecordPublic(BaseModel):
     created_at: datetime
     instance: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def state(self) -> RecordState:
+        if self.compensates:
+            return RecordState.compensation
+        return RecordState.compensated if self.compensated_at else RecordState.active
+
 
 class RecordList(BaseModel):
     data: list[RecordPublic]
     count: int
 
 
+def _answer(status: int, code: str, message: str, **extra: Any) -> HTTPException:
+    """An agency's refusal: the reason code OneStop keeps, and words it does not."""
+    return HTTPException(status, {"code": code, "message": message, **extra})
+
+
 class Simulator:
-    def __init__(self, db: AsyncDatabase[Document], directory: Callable[[], AgencyDirectory]) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        directory: Callable[[], AgencyDirectory],
+        behaviours: Behaviours,
+    ) -> None:
         """`directory` gives the live directory: an action a designer adds is served at once."""
         # A stand-in for an agency's own registry, whose durability is the agency's business:
         # not journaled, so the benchmark's HTTP row measures OneStop rather than fsyncs.
         self.records = db.get_collection("agency_records", write_concern=WriteConcern(w=1, j=False))
         self.directory = directory
+        self.behaviours = behaviours
+        self.contracts = Contracts()
         self.faults: list[Fault] = []
 
     async def act(self, agency: str, action: str, key: str, body: AgencyRequest) -> AgencyReply:
         spec = self.directory().action(agency, action)
         if spec is None:
-            raise HTTPException(
-                404, {"code": "unknown_action", "message": f"{agency} has no action {action}"}
-            )
-        extra = sorted(set(body.fields) - set(spec.accepts))
-        if extra:
-            message = f"{agency}.{action} does not accept field(s): {', '.join(extra)}"
-            raise HTTPException(422, {"code": "field_not_accepted", "message": message})
-        await self._inject(agency, action, body.subject)
+            raise _answer(404, "unknown_action", f"{agency} has no action {action}")
+        if self.behaviours.down(agency):
+            raise _answer(503, "agency_down", f"{agency} is down")
+        try:
+            self.contracts.check(agency, action, spec, body.fields)
+        except ContractBreach as exc:
+            errors = [e.model_dump() for e in exc.errors]
+            raise _answer(422, exc.code, exc.message, errors=errors) from None
+        await inject(self.faults, agency, action, body.subject)
+        plan = self.behaviours.plan(agency)
+        if plan.delay_seconds:
+            await asyncio.sleep(plan.delay_seconds)
+        if plan.failure is Failure.error:
+            raise _answer(503, "agency_unavailable", f"{agency} unavailable")
+        if plan.failure is Failure.rejection:
+            raise _answer(409, plan.code, f"{agency} rejected the request")
+        reply = await self._store(agency, action, key, body)
+        if plan.lose_reply:  # the agency acted; OneStop never hears it, and delivers it again
+            raise _answer(503, "reply_lost", f"{agency} acted but its answer was lost")
+        return reply
+
+    async def _store(self, agency: str, action: str, key: str, body: AgencyRequest) -> AgencyReply:
         reference = agency_reference(agency, key)
         record = {
             "_id": key,
@@ -115,42 +137,24 @@ class Simulator:
             "compensated_at": None,
             "created_at": datetime.now(UTC),
         }
+        reply = AgencyReply(reference=reference)
         try:
             await self.records.insert_one(record)
         except DuplicateKeyError:
+            self.behaviours.duplicate(agency)
             existing = await self.records.find_one({"_id": key})
             assert existing is not None
-            return AgencyReply(reference=existing["reference"], status="duplicate")
-        if body.compensates:
+            reply = AgencyReply(reference=existing["reference"], status="duplicate")
+        if body.compensates:  # again on a duplicate: the first delivery may have stopped short of it
             await self.records.update_one(
                 {"_id": body.compensates, "compensated_at": None},
                 {"$set": {"compensated_at": datetime.now(UTC)}},
             )
-        return AgencyReply(reference=reference)
+        return reply
 
     def down(self, agency: str) -> bool:
-        """An outage of the whole agency: an error fault for every action and every citizen."""
-        return any(
-            f.kind is FaultKind.error
-            and f.agency == agency
-            and f.action is None
-            and f.subject is None
-            and (f.times is None or f.times > 0)
-            for f in self.faults
-        )
-
-    async def _inject(self, agency: str, action: str, subject: str) -> None:
-        for fault in self.faults:
-            if not fault.matches(agency, action, subject):
-                continue
-            if fault.times is not None:
-                fault.times -= 1
-            if fault.kind is FaultKind.delay:
-                await asyncio.sleep(fault.delay_seconds)
-            elif fault.kind is FaultKind.error:
-                raise HTTPException(503, {"code": fault.code, "message": f"{agency} unavailable"})
-            else:
-                raise HTTPException(409, {"code": fault.code, "message": f"{agency} rejected the request"})
+        """The whole agency is out: its outage window, or an error fault for every action and citizen."""
+        return self.behaviours.down(agency) or agency_down(self.faults, agency)
 
 
 def _simulator(request: Request) -> Simulator:
@@ -186,7 +190,7 @@ async def health(agency: str, request: Request, caller: AgencyCounterpartDep) ->
 async def records(
     agency: str, request: Request, reader: RecordReaderDep, case_id: str | None = None
 ) -> RecordList:
-    """Inspect what an agency holds, optionally for one case."""
+    """Inspect what an agency holds, optionally for one case, each record with its state."""
     query: dict[str, Any] = {"agency": agency}
     if case_id is not None:
         query["case_id"] = case_id
@@ -197,25 +201,23 @@ async def records(
     return RecordList(data=docs, count=len(docs))
 
 
-@router.post("/admin/faults", response_model=Fault, status_code=201)
-async def add_fault(fault: Fault, request: Request, operator: OperatorDep) -> Fault:
-    """Inject a fault: reject, error (503) or delay calls of an agency."""
-    _simulator(request).faults.append(fault)
-    return fault
-
-
-@router.delete("/admin/faults", status_code=204)
-async def clear_faults(request: Request, operator: OperatorDep) -> None:
-    """Remove every injected fault."""
-    _simulator(request).faults.clear()
-
-
 def create_simulator_app(
-    db: AsyncDatabase[Document], directory: Callable[[], AgencyDirectory], tokens: TokenVerifier
+    db: AsyncDatabase[Document],
+    directory: Callable[[], AgencyDirectory],
+    tokens: TokenVerifier,
+    *,
+    rng: random.Random | None = None,
+    agency_timeout_seconds: float = 10.0,
 ) -> FastAPI:
-    """`tokens` verifies callers as the API does (the same settings build both)."""
+    """`tokens` verifies callers as the API does (the same settings build both); `rng` draws the
+    injected failures (seed it for repeatable runs); a slow answer comes a second after
+    `agency_timeout_seconds`, OneStop's own."""
     app = FastAPI(title="OneStop agency simulators", version="1")
-    app.state.simulator = Simulator(db, directory)
+    behaviours = Behaviours(rng or random.Random(), lambda: datetime.now(UTC), agency_timeout_seconds + 1)
+    simulator = Simulator(db, directory, behaviours)
+    app.state.simulator = simulator
     install_auth(app, tokens)
+    simulator_admin.install(app, simulator.faults, behaviours, directory)
     app.include_router(router)
+    app.include_router(simulator_admin.router)
     return app

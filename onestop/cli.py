@@ -15,7 +15,7 @@ import httpx
 import typer
 from temporalio.service import RPCError
 
-from onestop import replay_cli, support_cli
+from onestop import replay_cli, simulate_cli, support_cli
 from onestop.agency_worker import run_agency_worker
 from onestop.bench import report, run_bench
 from onestop.resync import resync
@@ -58,6 +58,7 @@ def _out(text: str) -> None:
 
 support_cli.register(cases_app, audit_app, _settings, _out)
 replay_cli.register(app, _settings, _out)
+simulate_cli.register(app, _settings, _out)
 
 
 def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:

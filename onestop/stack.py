@@ -7,6 +7,7 @@ fixtures use the same code, so the tests exercise what a user runs.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import timedelta
@@ -85,7 +86,13 @@ async def running_stack(
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         if simulators:
-            sim_app = create_simulator_app(db, catalog.directory, settings.token_verifier())
+            sim_app = create_simulator_app(
+                db,
+                catalog.directory,
+                settings.token_verifier(),
+                rng=random.Random(),
+                agency_timeout_seconds=settings.agency_timeout_seconds,
+            )
             await stack.enter_async_context(
                 serving(sim_app, settings.api_host, settings.simulator_port, "simulators")
             )

@@ -2,7 +2,11 @@
 
 Designers may only name agencies and actions listed here; the catalog validator checks it.
 Each action lists the case fields the agency's data contract accepts, so a step cannot send
-an agency more than it is entitled to (data minimisation).
+an agency more than it is entitled to (data minimisation). It may also say which of them the
+agency cannot act without (`requires`) and of what type each is (`types`): the action's input
+model, which the catalog validator checks steps against and the simulators validate requests
+with, as the registry would. Both are optional: an entry that lists only `accepts` still means
+what it always did.
 
 As for definitions, the models ignore unknown keys (a value read back from a history or a store
 must survive a removed field) and `load_directory` parses the designers' file strictly.
@@ -16,7 +20,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from orchestrator.definition import Ident
+from orchestrator.definition import FieldType, Ident
 
 
 class ActionSpec(BaseModel):
@@ -25,6 +29,22 @@ class ActionSpec(BaseModel):
     title: str = ""
     accepts: list[Ident] = Field(default_factory=list)
     returns: list[Ident] = Field(default_factory=list, description="non-personal reply keys steps may keep")
+    requires: list[Ident] = Field(
+        default_factory=list, description="accepted fields without which the agency refuses to act"
+    )
+    types: dict[Ident, FieldType] = Field(
+        default_factory=dict, description="the type the agency checks an accepted field against"
+    )
+
+    @model_validator(mode="after")
+    def _within_accepts(self) -> ActionSpec:
+        """A required or typed field the contract does not accept could never be sent."""
+        outside = [n for n in [*self.requires, *self.types] if n not in self.accepts]
+        if outside:
+            raise ValueError(
+                f"requires/types name field(s) outside accepts: {', '.join(dict.fromkeys(outside))}"
+            )
+        return self
 
 
 class Hosting(StrEnum):

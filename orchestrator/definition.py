@@ -47,6 +47,11 @@ _PYTHON_TYPES: dict[FieldType, Any] = {
 DataModel = type[BaseModel]
 
 
+def python_type(field_type: FieldType) -> Any:
+    """The (bounded) Python type a value of `field_type` is validated as, wherever it arrives."""
+    return _PYTHON_TYPES[field_type]
+
+
 class InputField(BaseModel):
     """One field the citizen gives. `personal` fields never enter a Temporal history."""
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator import conditions
-from orchestrator.agencies import AgencyDirectory
-from orchestrator.definition import FieldType, LifeEventDefinition, StepKind
+from orchestrator.agencies import ActionSpec, AgencyDirectory
+from orchestrator.definition import FieldType, LifeEventDefinition, StepDefinition, StepKind
 from orchestrator.suggest import did_you_mean
 
 _ZERO: dict[FieldType, object] = {
@@ -79,6 +79,7 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
                     f"{', '.join(accepts.accepts) or 'no fields'} (agencies.yaml)"
                 )
                 problems.append(((*at, "inputs", j), message))
+        problems += _input_model_problems(definition, step, at, accepts)
         for j, name in enumerate(step.asks):
             asked = definition.field(name)
             if asked is None:
@@ -113,6 +114,42 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
     if cycle:
         problems.append((("steps",), "dependency cycle: " + " -> ".join(cycle)))
     return problems
+
+
+def _input_model_problems(
+    definition: LifeEventDefinition, step: StepDefinition, at: tuple[Any, ...], spec: ActionSpec | None
+) -> list[tuple[tuple[Any, ...], str]]:
+    """A step must send what its action requires, each field of the type the agency checks: the
+    agency would refuse the request (`invalid_request`) and the case would roll back."""
+    if spec is None:
+        return []
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    sent = [*step.inputs, *step.asks]
+    absent = [n for n in spec.requires if n not in sent]
+    if absent:
+        problems.append(
+            (
+                (*at, "inputs"),
+                f"{step.agency}.{step.action} requires {', '.join(map(repr, absent))}: add "
+                f"{'it' if len(absent) == 1 else 'them'} to the step's inputs (agencies.yaml)",
+            )
+        )
+    for j, name in enumerate(step.inputs):
+        field, wanted = definition.field(name), spec.types.get(name)
+        if field is None or wanted is None or field.type in (wanted, *_WIDENS.get(wanted, ())):
+            continue
+        problems.append(
+            (
+                (*at, "inputs", j),
+                f"{step.agency}.{step.action} takes {name!r} as {wanted.value}, "
+                f"but {definition.type!r} gives a {field.type.value}",
+            )
+        )
+    return problems
+
+
+_WIDENS: dict[FieldType, tuple[FieldType, ...]] = {FieldType.number: (FieldType.integer,)}
+"""Field types an agency's type accepts besides itself: an integer is a number."""
 
 
 def _ancestors(definition: LifeEventDefinition, step_id: str) -> list[str]:

@@ -36,7 +36,7 @@ title: A residents' parking permit after a move
 inputs:
   - {name: citizen_name, type: string}
   - {name: new_address, type: string}
-  - {name: move_date, type: string, required: false}
+  - {name: move_date, type: date, required: false}
 steps:
   - id: register_residence
     agency: residence_registry

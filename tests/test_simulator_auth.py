@@ -1,6 +1,6 @@
 """The agency simulators answer only to tokens: every route refuses a caller without one (401),
-an agency acts and reads only as itself, failure injection is support's, and OneStop's worker,
-signing its own calls, still gets every case done."""
+an agency acts and reads only as itself, failure injection (faults and behaviours) is support's,
+and OneStop's worker, signing its own calls, still gets every case done."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import jwt
 import pytest
 from fastapi.routing import APIRoute
 
-from activities import agency_credentials
+from activities import agency_credentials, simulator, simulator_admin
 from activities.agency_credentials import WORKER_SUBJECT, SelfIssuedTokens
-from activities.simulator import router
 from orchestrator.auth import TokenRules, TokenVerifier, issue_token
 from orchestrator.settings import Settings
 from tests.conftest import TokenFactory
@@ -22,17 +21,22 @@ from tests.support import MOVE, CaseWatcher
 
 ACTION = "/agencies/tax_office/actions/update_address"
 RECORDS = "/agencies/tax_office/records"
+HEALTH = "/agencies/tax_office/health"
 FAULTS = "/admin/faults"
+BEHAVIOUR = "/admin/agencies/tax_office/behaviour"
+FIELDS = {"citizen_name": "Ana Lima", "new_address": "1 Rua Nova"}
 
 
 def _call(path: str) -> dict[str, Any]:
     """A well-formed request for each route, so only the caller can be what is refused."""
     if path == ACTION:
         key = f"auth-{uuid.uuid4().hex}"
-        body = {"case_id": "c-auth", "step_id": "update_tax", "subject": f"s-{key}", "fields": {}}
+        body = {"case_id": "c-auth", "step_id": "update_tax", "subject": f"s-{key}", "fields": FIELDS}
         return {"json": body, "headers": {"Idempotency-Key": key}}
     if path == FAULTS:
         return {"json": {"agency": "nowhere", "kind": "error"}}
+    if path == BEHAVIOUR:
+        return {"json": {}}  # healthy: a PUT or PATCH that got through would change nothing
     return {}
 
 
@@ -40,7 +44,7 @@ def _every_route() -> list[tuple[str, str]]:
     """Every route the simulators serve, path parameters filled in with tax_office's."""
     filled = {"{agency}": "tax_office", "{action}": "update_address"}
     found = []
-    for route in router.routes:
+    for route in [*simulator.router.routes, *simulator_admin.router.routes]:
         assert isinstance(route, APIRoute)
         path = route.path
         for name, value in filled.items():
@@ -53,7 +57,8 @@ ROUTES = _every_route()
 
 
 def test_every_route_is_covered() -> None:
-    assert {path for _, path in ROUTES} == {ACTION, RECORDS, FAULTS}
+    assert {path for _, path in ROUTES} == {ACTION, RECORDS, HEALTH, FAULTS, BEHAVIOUR}
+    assert {method for method, path in ROUTES if path == BEHAVIOUR} == {"GET", "PUT", "PATCH", "DELETE"}
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
@@ -114,6 +119,9 @@ async def test_an_agency_acts_and_reads_only_as_itself(
     assert done.status_code == 200, done.text
     mine = await simulators.get(RECORDS, params={"case_id": "c-auth"}, headers=tax)
     assert mine.status_code == 200
+    # Its health is probed with its own token (OneStop's worker signs one per agency).
+    assert (await simulators.get(HEALTH, headers=tax)).status_code == 204
+    assert (await simulators.get(HEALTH, headers=other)).status_code == 403
     assert done.json()["reference"] in {r["reference"] for r in mine.json()["data"]}
     as_support = await simulators.get(RECORDS, params={"case_id": "c-auth"})  # the fixture is support
     assert as_support.json()["count"] == mine.json()["count"]
@@ -130,6 +138,21 @@ async def test_only_support_injects_faults(simulators: httpx.AsyncClient, auth: 
     call["json"]["subject"] = subject
     rejected = await simulators.post(ACTION, json=call["json"], headers={**tax, **call["headers"]})
     assert rejected.status_code == 409, rejected.text
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+async def test_only_support_sets_an_agencys_behaviour(
+    simulators: httpx.AsyncClient, auth: TokenFactory, method: str
+) -> None:
+    """Not even the agency itself: its behaviour is what every caller of it meets."""
+    body: dict[str, Any] = {"json": {"error_rate": 1.0}} if method in ("PUT", "PATCH") else {}
+    own = auth("agency", "tax-1", agency="tax_office")
+    refused = await simulators.request(method, BEHAVIOUR, headers=own, **body)
+    assert refused.status_code == 403, refused.text
+    assert (await simulators.get(BEHAVIOUR)).json()["error_rate"] == 0  # nothing changed
+    allowed = await simulators.request(method, BEHAVIOUR, **body)  # the fixture is support
+    assert allowed.status_code in (200, 204), allowed.text
+    await simulators.delete(BEHAVIOUR)
 
 
 async def test_the_workers_token_opens_only_its_agency(
