@@ -56,6 +56,8 @@ AnswerStepDep = Annotated[Principal, permit(Permission.answer_step)]
 DecideStepDep = Annotated[Principal, permit(Permission.decide_step)]
 ReadCatalogDep = Annotated[Principal, permit(Permission.read_catalog)]
 DesignerDep = Annotated[Principal, permit(Permission.validate_definition)]
+TryDefinitionDep = Annotated[Principal, permit(Permission.try_definition)]
+DiffDefinitionsDep = Annotated[Principal, permit(Permission.diff_definitions)]
 SupportDep = Annotated[Principal, permit(Permission.support_cases)]
 DecodePayloadsDep = Annotated[Principal, permit(Permission.decode_payloads)]
 

@@ -3,7 +3,7 @@
 OneStopError
 ├── DefinitionError      a life-event definition is invalid (.problems lists each one)
 ├── UnknownLifeEvent     no definition of that type in the catalog
-├── InputError           citizen data does not match the definition (.field)
+├── InputError           citizen data does not match the definition (.field, .errors)
 ├── NotFound             no such resource, or not visible to the caller
 │   └── CaseNotFound     no such case, or not visible to the caller
 ├── RateLimited          too many requests from one subject (.retry_after seconds)
@@ -40,10 +40,14 @@ class UnknownLifeEvent(OneStopError):
 
 
 class InputError(OneStopError):
-    def __init__(self, field: str, message: str) -> None:
+    """Bad input: the first bad field, and in `errors` every one (a form shows them all at once)."""
+
+    def __init__(self, field: str, message: str, more: list[tuple[str, str]] | None = None) -> None:
         self.field = field
         self.message = message
-        super().__init__(f"{field}: {message}")
+        self.errors = [(field, message), *(more or [])]
+        also = f" (and {len(more)} more field(s): see errors)" if more else ""
+        super().__init__(f"{field}: {message}{also}")
 
 
 class NotFound(OneStopError):

@@ -21,6 +21,8 @@ class Permission(StrEnum):
     decide_step = "decide_step"  # object: a step addressed to the caller's agency (else 404)
     read_catalog = "read_catalog"
     validate_definition = "validate_definition"
+    try_definition = "try_definition"  # a dry run on sample data: no agency is called
+    diff_definitions = "diff_definitions"  # versions of a life event, and the open cases on each
     support_cases = "support_cases"  # find, read (audited), act, bulk
     decode_payloads = "decode_payloads"  # the Temporal UI's codec
 
@@ -36,6 +38,8 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.decide_step: frozenset({Role.agency}),
     Permission.read_catalog: _EVERYONE,
     Permission.validate_definition: frozenset({Role.designer}),
+    Permission.try_definition: frozenset({Role.designer}),
+    Permission.diff_definitions: frozenset({Role.designer}),
     Permission.support_cases: frozenset({Role.support}),
     Permission.decode_payloads: frozenset({Role.support}),
 }
