@@ -10,7 +10,7 @@ from orchestrator.dry_run_plan import Plan, PlannedStep, StepOutcome
 
 def plan_lines(plan: Plan) -> list[str]:
     lines = [
-        f"{plan.type} v{plan.version} ({plan.digest[:12]}), dry run on sample data: no agency was called",
+        f"{plan.type} v{plan.version} ({plan.digest[:12]}): dry run, no agency called; values are the sample's",
         f"outcome: {plan.outcome}",
     ]
     for wave in plan.waves:
