@@ -130,6 +130,16 @@ async def test_diff_names_what_changed_and_the_open_cases_on_each_version(
         await watcher.wait(citizen, case_id)
     after = (await watcher.http.get("/v1/catalog/address_fix/diff", headers=designer)).json()
     assert [v["open_cases"] for v in after["versions"]] == [0, 0]
+    _save(path, V2.replace("title: Fix a registered address", "title: Fix an address"))  # no version bump
+    retitled = (await watcher.http.get("/v1/catalog/address_fix/diff", headers=designer)).json()
+    assert [(v["version"], v["live"]) for v in retitled["versions"]] == [(1, False), (2, False), (2, True)]
+    assert retitled["steps"] == retitled["inputs"] == {"added": [], "removed": [], "changed": []}
+    ambiguous = await watcher.http.get("/v1/catalog/address_fix/diff", params={"from": "2"}, headers=designer)
+    assert ambiguous.status_code == 422 and "v2 has 2 digests" in ambiguous.json()["detail"]
+    unchanged = await asyncio.to_thread(
+        run, "catalog", "diff", "address_fix", home=tmp_path, extra=_at(stack)
+    )
+    assert "no change in steps, inputs, agencies or fields shared" in unchanged.stdout
 
 
 async def test_diff_refuses_unknown_types_and_non_designers(
