@@ -58,6 +58,8 @@ FetchStepDataDep = Annotated[Principal, permit(Permission.fetch_step_data)]
 AgencyTasksDep = Annotated[Principal, permit(Permission.agency_tasks)]
 ReadCatalogDep = Annotated[Principal, permit(Permission.read_catalog)]
 DesignerDep = Annotated[Principal, permit(Permission.validate_definition)]
+TryDefinitionDep = Annotated[Principal, permit(Permission.try_definition)]
+DiffDefinitionsDep = Annotated[Principal, permit(Permission.diff_definitions)]
 SupportDep = Annotated[Principal, permit(Permission.support_cases)]
 DecodePayloadsDep = Annotated[Principal, permit(Permission.decode_payloads)]
 

@@ -72,7 +72,7 @@ async def _handle(request: Request, exc: Exception) -> Response:
     extensions: dict[str, Any] = {}
     headers: dict[str, str] = {}
     if isinstance(exc, InputError):
-        errors = [FieldProblem(field=f, message=m) for f, m in exc.problems]
+        errors = [FieldProblem(field=field, message=message) for field, message in exc.errors]
     elif isinstance(exc, UnknownLifeEvent):
         errors = [FieldProblem(field="type", message=str(exc))]
     elif isinstance(exc, DefinitionError):

@@ -15,7 +15,7 @@ import httpx
 import typer
 from temporalio.service import RPCError
 
-from onestop import replay_cli, simulate_cli, support_cli
+from onestop import catalog_cli, replay_cli, simulate_cli, support_cli
 from onestop.agency_worker import run_agency_worker
 from onestop.bench import report, run_bench
 from onestop.resync import resync
@@ -37,7 +37,9 @@ app = typer.Typer(help="OneStop: one report of a life event, every agency acts."
 cases_app = typer.Typer(
     help="Inspect cases, act on stuck ones (support) and rebuild them from Temporal.", no_args_is_help=True
 )
-catalog_app = typer.Typer(help="Validate and draw life-event definitions.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="Validate, draw, try and compare life-event definitions.", no_args_is_help=True
+)
 temporal_app = typer.Typer(help="Prepare a Temporal cluster for OneStop.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
@@ -183,6 +185,9 @@ def _api_client(settings: Settings, principal: Principal) -> httpx.Client:
     bearer = issue_token(principal, settings.jwt_secret, 300, settings.token_rules)
     base = f"http://{settings.api_host}:{settings.api_port}"
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
+
+
+catalog_cli.register(catalog_app, lambda principal: _api_client(_settings(), principal), _out)
 
 
 def _print_response(response: httpx.Response, fix: str = "") -> None:

@@ -55,8 +55,10 @@ def refused(response: httpx.Response, fix: str = "") -> tuple[str, int]:
     except ValueError:
         body = {}
     detail = body.get("detail", response.reason_phrase) if isinstance(body, dict) else response.reason_phrase
-    field = body.get("field") if isinstance(body, dict) else None
-    line = f"the API answered {response.status_code}: " + (f"{field}: {detail}" if field else str(detail))
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors:  # every bad field, as the API named them
+        detail = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict))
+    line = f"the API answered {response.status_code}: {detail}"
     if response.status_code == 401:
         fix = "use the API's signing key (ONESTOP_JWT_SECRET, or the same ONESTOP_HOME)"
     if fix and response.is_client_error:

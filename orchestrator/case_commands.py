@@ -154,7 +154,7 @@ class CaseCommands:
             if not_askable:  # each one named, so one answer lists every bad field
                 allowed = ", ".join(step.asks) or "nothing"
                 bad = [(asks_field, f"{n}: {step_id} may ask only for {allowed}") for n in not_askable]
-                raise InputError(*bad[0], also=bad[1:])
+                raise InputError(*bad[0], list(bad[1:]))
             decision = DecisionInput(
                 step_id=step_id,
                 approved=verdict.approved,

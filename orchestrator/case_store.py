@@ -186,6 +186,11 @@ class CaseStore:
         cursor = self._cases.find(query).sort("updated_at", 1).limit(limit)
         return [CaseRecord.model_validate(doc) async for doc in cursor]
 
+    async def open_on(self, type_: str, digests: list[str]) -> dict[str, int]:
+        """How many cases of `type_` that are not final are pinned to each definition digest."""
+        query: Document = {"type": type_, "status": {"$nin": _FINAL}}
+        return {d: await self._cases.count_documents({**query, "definition_id": d}) for d in digests}
+
     async def all_ids(self, limit: int) -> list[str]:
         return [doc["_id"] async for doc in self._cases.find({}, {"_id": 1}).limit(limit)]
 

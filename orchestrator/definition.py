@@ -155,6 +155,11 @@ class LifeEventDefinition(BaseModel):
         """Non-personal inputs: the only case data the workflow (and its conditions) may see."""
         return [f.name for f in self.inputs if not f.personal]
 
+    def facts(self, data: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+        """What a case's workflow and its conditions see of validated data: every non-personal
+        input, null when not given. Intake and the dry run both derive facts here."""
+        return {name: data.get(name) for name in self.fact_names}
+
     def data_model(self, only: list[str] | None = None) -> DataModel:
         """A Pydantic model of the citizen's data, so bad input is a 422 naming the field.
 
@@ -181,11 +186,11 @@ class LifeEventDefinition(BaseModel):
 
 
 def validate_data(model: DataModel, data: Mapping[str, object]) -> dict[str, JsonValue]:
-    """Validated data as JSON values, or an InputError naming the first bad field as `data.<name>`."""
+    """Validated data as JSON values, or an InputError naming every bad field as `data.<name>`."""
     try:
         validated = model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InputError(".".join(str(p) for p in ("data", *err["loc"])), err["msg"]) from None
+        found = [(".".join(str(p) for p in ("data", *e["loc"])), e["msg"]) for e in exc.errors()]
+        raise InputError(*found[0], more=found[1:]) from None
     clean: dict[str, JsonValue] = validated.model_dump(mode="json")
     return clean

@@ -3,7 +3,7 @@
 OneStopError
 ├── DefinitionError      a life-event definition is invalid (.problems lists each one)
 ├── UnknownLifeEvent     no definition of that type in the catalog
-├── InputError           citizen data does not match the definition (.field, .problems)
+├── InputError           citizen data does not match the definition (.field, .errors)
 ├── NotFound             no such resource, or not visible to the caller
 │   └── CaseNotFound     no such case, or not visible to the caller
 ├── RateLimited          too many requests from one subject (.retry_after seconds)
@@ -17,8 +17,6 @@ OneStopError
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from orchestrator.suggest import did_you_mean
 
@@ -42,13 +40,14 @@ class UnknownLifeEvent(OneStopError):
 
 
 class InputError(OneStopError):
-    """`also`: further bad fields of the same request, so one answer names every one."""
+    """Bad input: the first bad field, and in `errors` every one (a form shows them all at once)."""
 
-    def __init__(self, field: str, message: str, *, also: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(self, field: str, message: str, more: list[tuple[str, str]] | None = None) -> None:
         self.field = field
         self.message = message
-        self.problems = [(field, message), *also]
-        super().__init__(f"{field}: {message}")
+        self.errors = [(field, message), *(more or [])]
+        also = f" (and {len(more)} more field(s): see errors)" if more else ""
+        super().__init__(f"{field}: {message}{also}")
 
 
 class NotFound(OneStopError):

@@ -95,7 +95,7 @@ class CaseIntake:
             terms = agency_terms(catalog.directory, definition)
         # After the case, so personal data is only ever stored under the request that owns the case.
         await self._vault.put(case_id, citizen_id, clean)
-        facts = {name: clean.get(name) for name in definition.fact_names}
+        facts = definition.facts(clean)
         try:
             await start_case(
                 self._temporal,

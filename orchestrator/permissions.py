@@ -23,6 +23,8 @@ class Permission(StrEnum):
     agency_tasks = "agency_tasks"  # object: the caller's agency's own review tasks (else 404)
     read_catalog = "read_catalog"
     validate_definition = "validate_definition"
+    try_definition = "try_definition"  # a dry run on sample data: no agency is called
+    diff_definitions = "diff_definitions"  # versions of a life event, and the open cases on each
     support_cases = "support_cases"  # find, read (audited), act, bulk
     decode_payloads = "decode_payloads"  # the Temporal UI's codec
 
@@ -40,6 +42,8 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.agency_tasks: frozenset({Role.agency}),
     Permission.read_catalog: _EVERYONE,
     Permission.validate_definition: frozenset({Role.designer}),
+    Permission.try_definition: frozenset({Role.designer}),
+    Permission.diff_definitions: frozenset({Role.designer}),
     Permission.support_cases: frozenset({Role.support}),
     Permission.decode_payloads: frozenset({Role.support}),
 }

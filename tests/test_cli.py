@@ -199,6 +199,12 @@ def test_a_command_that_needs_the_api_says_how_to_reach_it(tmp_path: Path) -> No
             "has no valid agencies.yaml: name a catalog folder",
         ),
         (["catalog", "frobnicate"], {}, "No such command 'frobnicate'"),
+        (["catalog", "try", "moving_house", "--data", "{"], {}, "give the sample data as one JSON object"),
+        (
+            ["catalog", "try", "moving_house", "--data", "{}", "--step-outcome", "update_tax"],
+            {},
+            "write STEP=failed or STEP=skipped",
+        ),
     ],
     ids=[
         "bad-json",
@@ -210,6 +216,8 @@ def test_a_command_that_needs_the_api_says_how_to_reach_it(tmp_path: Path) -> No
         "unknown-type",
         "not-a-catalog",
         "unknown-command",
+        "try-bad-json",
+        "try-bad-outcome",
     ],
 )
 def test_every_user_error_is_one_line_naming_the_fix(
@@ -239,6 +247,82 @@ async def test_an_api_refusal_is_one_line_and_exit_2(tmp_path: Path, stack: Sett
         run, "cases", "show", "x", home=tmp_path, extra={**_at(stack), "ONESTOP_JWT_SECRET": "another-key"}
     )
     assert forged.returncode == 2 and "ONESTOP_JWT_SECRET" in forged.stderr
+    unknown = await asyncio.to_thread(
+        run, "catalog", "try", "movng_house", "--data", "{}", home=tmp_path, extra=_at(stack)
+    )
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1, unknown.stderr
+    assert unknown.stderr.startswith("error: the API answered 404: unknown life event type 'movng_house'")
+    assert "did you mean 'moving_house'?" in unknown.stderr
+    bad_data = await asyncio.to_thread(
+        run,
+        "catalog",
+        "try",
+        "moving_house",
+        "--data",
+        '{"move_date": "soon"}',
+        home=tmp_path,
+        extra=_at(stack),
+    )
+    assert bad_data.returncode == 2 and bad_data.stderr.count("\n") == 1, bad_data.stderr
+    assert "422: data.citizen_name: Field required; data.new_address: Field required; data.move_date: " in (
+        bad_data.stderr
+    )
+
+
+async def test_catalog_try_prints_the_plan(tmp_path: Path, stack: Settings) -> None:
+    """The README's sample move, dry-run through the running API (in a thread: the API answers
+    from this test's event loop)."""
+    data = json.dumps(
+        {
+            "citizen_name": "Ana Lima",
+            "new_address": "12 Rua das Flores",
+            "move_date": "2026-12-01",
+            "owns_vehicle": True,
+        }
+    )
+    result = await asyncio.to_thread(
+        run, "catalog", "try", "moving_house", "--data", data, home=tmp_path, extra=_at(stack)
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("moving_house v1 (") and lines[1] == "outcome: completed"
+    assert lines[2:4] == [
+        "wave 1",
+        "  register_residence: Municipal residence registry (residence_registry.register_address)",
+    ]
+    assert (
+        '    sends citizen_name="Ana Lima", household_size=1, move_date="2026-12-01", new_address="12 Rua das Flores"'
+        in lines
+    )
+    assert "  transfer_school: condition false: data.school_age_children > 0" in lines
+    assert lines[-1] == "offers: none"
+    failing = await asyncio.to_thread(
+        run,
+        "catalog",
+        "try",
+        "moving_house",
+        "--data",
+        data,
+        "--step-outcome",
+        "update_tax=failed",
+        "--mermaid",
+        home=tmp_path,
+        extra=_at(stack),
+    )
+    assert failing.returncode == 0, failing.stderr
+    assert failing.stdout.startswith("flowchart TD") and "class update_tax failed" in failing.stdout
+    whole = await asyncio.to_thread(
+        run,
+        "catalog",
+        "try",
+        "marriage",
+        "--data",
+        '{"spouse_a_name": "A", "spouse_b_name": "B", "marriage_date": "2026-09-09", "household_address": "1 Rua"}',
+        "--json",
+        home=tmp_path,
+        extra=_at(stack),
+    )
+    assert whole.returncode == 0 and json.loads(whole.stdout)["skipped"][0]["id"] == "change_name"
 
 
 def test_every_command_helps_with_an_example(tmp_path: Path) -> None:

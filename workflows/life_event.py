@@ -36,7 +36,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator import conditions
+    from orchestrator import readiness
     from orchestrator import search_attributes as attrs
     from orchestrator.cases import (
         FINAL_STEP_STATUSES,
@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind
     from orchestrator.errors import COMMAND_REFUSED
+    from orchestrator.readiness import Verdict
 
 # Deterministic and stateless: passed through, so a new run does not re-import them (py-spy: the
 # sandbox's per-run imports were about 9% of the worker's samples).
@@ -488,47 +489,22 @@ class LifeEventCase(StepWaits):
         pending: list[StepDefinition],
         running: dict[str, asyncio.Task[StepResult | None]],
     ) -> None:
-        progressed = True
-        while progressed:
-            progressed = False
-            for step in list(pending):
-                statuses = [self._book.steps[d].status for d in step.depends_on]
-                if not all(s in FINAL_STEP_STATUSES for s in statuses):
-                    continue
-                pending.remove(step)
-                progressed = True
-                failed = [
-                    d
-                    for d in step.depends_on
-                    if self._book.steps[d].status is StepStatus.failed or d in self._blocked
-                ]
-                if failed:
-                    self._blocked.append(step.id)  # its own dependents are blocked too
-                    self._book.move(step.id, StepStatus.skipped, f"depends on failed step {failed[0]}")
-                    continue
-                try:
-                    skip = step.when is not None and not self._condition(input, step)
-                except conditions.ConditionError as exc:
-                    # A definition bug met at run time fails this step like an agency would, instead
-                    # of failing the workflow task over and over.
-                    error = StepFailed(step.id, f"condition could not be evaluated: {exc}")
-                    running[step.id] = asyncio.ensure_future(fail_with(error))
-                    continue
-                if skip:
-                    self._book.move(step.id, StepStatus.skipped, f"condition false: {step.when}")
-                else:
-                    running[step.id] = asyncio.ensure_future(self._run_step(input, step))
-
-    def _condition(self, input: LifeEventInput, step: StepDefinition) -> bool:
-        assert step.when is not None
-        steps = {
-            sid: {
-                "status": view.status.value,
-                "output": self._outputs[sid].output if sid in self._outputs else {},
-            }
-            for sid, view in self._book.steps.items()
-        }
-        return conditions.evaluate(step.when, input.facts, steps)
+        """Start what `readiness.decide` says may start, and record its skips, in its order (the
+        order this workflow has always issued its commands in)."""
+        statuses = {sid: view.status for sid, view in self._book.steps.items()}
+        outputs = {sid: result.output for sid, result in self._outputs.items()}
+        for decision in readiness.decide(pending, statuses, outputs, input.facts, self._blocked):
+            step = decision.step
+            pending.remove(step)
+            if decision.verdict is Verdict.blocked:
+                self._blocked.append(step.id)  # its own dependents are blocked too
+                self._book.move(step.id, StepStatus.skipped, decision.reason)
+            elif decision.verdict is Verdict.condition_false:
+                self._book.move(step.id, StepStatus.skipped, decision.reason)
+            elif decision.verdict is Verdict.condition_error:
+                running[step.id] = asyncio.ensure_future(fail_with(StepFailed(step.id, decision.reason)))
+            else:
+                running[step.id] = asyncio.ensure_future(self._run_step(input, step))
 
     # --- one step ---------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Designers read and validate life-event definitions; everyone may read the catalog.
+"""Designers read, validate and try life-event definitions; everyone may read the catalog.
 
 Designers also see each file of the catalog folder as the running API holds it (loaded, or
 rejected with its problems), because a rejected file is otherwise only a line in a server log.
@@ -6,15 +6,21 @@ rejected with its problems), because a rejected file is otherwise only a line in
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import DesignerDep, ReadCatalogDep, ServicesDep
+from api.deps import DesignerDep, DiffDefinitionsDep, ReadCatalogDep, ServicesDep, TryDefinitionDep
+from api.problems import responses
 from orchestrator.auth import Role
 from orchestrator.catalog_status import FileState
 from orchestrator.definition import LifeEventDefinition
+from orchestrator.definition_diff import VersionsDiff
+from orchestrator.definition_store import DefinitionStore
+from orchestrator.definition_versions import versions_diff
 from orchestrator.diagram import mermaid
 from orchestrator.drafts import DraftReport, check_draft
+from orchestrator.dry_run import dry_run
+from orchestrator.dry_run_plan import Plan, TryRequest
 from orchestrator.errors import InputError, NotFound, UnknownLifeEvent
 
 
@@ -81,3 +87,33 @@ async def validate_definition(_: DesignerDep, services: ServicesDep, request: Re
     except UnicodeDecodeError:
         raise InputError("body", "must be UTF-8 text") from None
     return check_draft(text, "definition", services.catalog.directory())
+
+
+@router.post("/{type_}:try", response_model=Plan, responses=responses(404, 422))
+async def try_definition(type_: str, body: TryRequest, _: TryDefinitionDep, services: ServicesDep) -> Plan:
+    """A dry run of the live definition on sample data, calling no agency: the waves of steps, the
+    skips and why, the fields each agency would receive, the citizen's questions and a diagram."""
+    catalog = services.catalog.current()
+    try:
+        definition = catalog.get(type_)
+    except UnknownLifeEvent as exc:
+        raise NotFound(str(exc)) from None
+    return dry_run(definition, body, catalog.directory)
+
+
+@router.get("/{type_}/diff", response_model=VersionsDiff, responses=responses(404, 422))
+async def diff_versions(
+    type_: str,
+    _: DiffDefinitionsDep,
+    services: ServicesDep,
+    from_: str | None = Query(default=None, alias="from", max_length=64, description="version or digest"),
+    to: str | None = Query(default=None, max_length=64, description="version or digest"),
+) -> VersionsDiff:
+    """What changed between two versions of a life event (default: the two newest), and how many
+    open cases are pinned to each version."""
+    catalog = services.catalog.current()
+    live = catalog.definitions.get(type_)
+    try:
+        return await versions_diff(type_, live, DefinitionStore(services.db), services.cases, from_, to)
+    except UnknownLifeEvent:
+        raise NotFound(str(UnknownLifeEvent(type_, list(catalog.definitions)))) from None
