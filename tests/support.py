@@ -100,6 +100,16 @@ class CaseWatcher:
         assert response.status_code == 204, response.text
 
 
+async def console_sign_in(client: httpx.AsyncClient, token: str) -> tuple[str, httpx.Response]:
+    """Sign in to the support console as a browser does (its CSRF token first): the form's
+    token, for later posts, and the sign-in's answer, with its cookies."""
+    form = await client.get("/support/sign-in")
+    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = await client.post("/support/sign-in", data={"token": token, "csrf_token": csrf})
+    assert signed.status_code == 303, signed.text
+    return csrf, signed
+
+
 def step(case: dict[str, Any], step_id: str) -> dict[str, Any]:
     found: dict[str, Any] = next(s for s in case["steps"] if s["id"] == step_id)
     return found
