@@ -87,6 +87,15 @@ class CaseWatcher:
         data: list[dict[str, Any]] = response.json()["data"]
         return data
 
+    async def audit_trail(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's audit records, as support reads them (a read that is itself audited)."""
+        response = await self.http.get(
+            f"/v1/support/cases/{case_id}", headers=self.auth("support", "support-tests")
+        )
+        assert response.status_code == 200, response.text
+        trail: list[dict[str, Any]] = response.json()["audit"]
+        return trail
+
     async def fault(self, **fault: Any) -> None:
         """Inject a fault, as support."""
         headers = self.auth("support", "support-tests")
@@ -108,6 +117,21 @@ async def console_sign_in(client: httpx.AsyncClient, token: str) -> tuple[str, h
     signed = await client.post("/support/sign-in", data={"token": token, "csrf_token": csrf})
     assert signed.status_code == 303, signed.text
     return csrf, signed
+
+
+def audited(trail: list[dict[str, Any]], action: str) -> tuple[object, ...]:
+    """The last record of `action`: who, role, what, case, step, reason and outcome (its kind)."""
+    entry = next(e for e in reversed(trail) if e["action"] == action)
+    outcome = entry["outcome"].split(":")[0]
+    return (
+        entry["subject"],
+        entry["role"],
+        entry["action"],
+        entry["case_id"],
+        entry["step"],
+        entry["reason"],
+        outcome,
+    )
 
 
 def step(case: dict[str, Any], step_id: str) -> dict[str, Any]:
