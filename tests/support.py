@@ -156,6 +156,23 @@ steps:
 """
 
 
+PATIENT_MOVE = """\
+type: patient_move
+version: 1
+title: A move whose registry is retried an hour after a failure (a step that backs off, stably)
+inputs:
+  - {name: citizen_name, type: string}
+  - {name: new_address, type: string}
+steps:
+  - id: register_residence
+    agency: residence_registry
+    action: register_address
+    compensation: cancel_address_registration
+    inputs: [citizen_name, new_address]
+    retry: {initial_interval_seconds: 3600}
+"""
+
+
 def add_definition(catalog: Path, name: str, text: str) -> None:
     """A life event only the tests use, added to the session's catalog (hot-reloaded)."""
     target = catalog / f"{name}.yaml"
