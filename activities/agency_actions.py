@@ -52,7 +52,11 @@ class AgencyActions:
         """Whom the request is about (Temporal knows a pseudonym only) and the declared fields,
         released through the data exchange (which logs the share for the citizen). A case's
         citizen never changes: it is remembered per case, so a step that sends no field costs no
-        read, and one that sends fields reads them and the citizen together."""
+        read, and one that sends fields reads them and the citizen together.
+
+        Without the case's data there is no one to name: the step holds (`data_missing`) rather
+        than send the agency the pseudonym, which names nobody it knows and would file the
+        action under a made-up subject."""
         subject = self._subjects.get(req.case_id)
         fields: dict[str, Any] = {}
         if subject is None or names:
@@ -66,8 +70,11 @@ class AgencyActions:
             )
             released = await self._exchange.release(share, Channel.connector)
             stored, fields = released.subject, released.fields
-            if stored is None:  # no case data (yet): nothing to remember
-                return req.citizen_id, fields
+            if stored is None:
+                log.warning("step_case_data_missing")
+                raise ApplicationError(
+                    "data_missing: the case's data is gone", type=DATA_MISSING, non_retryable=True
+                )
             subject = self._subjects[req.case_id] = stored
             if len(self._subjects) > _SUBJECTS_KEPT:
                 self._subjects.popitem(last=False)

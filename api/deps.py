@@ -34,15 +34,20 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+def require(principal: Principal, permission: Permission) -> Principal:
+    """The principal, if the matrix lets its role do this; otherwise Forbidden naming who may."""
+    if not allows(principal.role, permission):
+        roles = ", ".join(sorted(r.value for r in MATRIX[permission]))
+        raise Forbidden(f"role {principal.role.value} may not {permission.value} (needs {roles})")
+    return principal
+
+
 def permit(permission: Permission) -> object:
     """The route's permission, checked against the matrix; the checker carries the permission so
     the route test can find it."""
 
     def check(principal: PrincipalDep) -> Principal:
-        if not allows(principal.role, permission):
-            roles = ", ".join(sorted(r.value for r in MATRIX[permission]))
-            raise Forbidden(f"role {principal.role.value} may not {permission.value} (needs {roles})")
-        return principal
+        return require(principal, permission)
 
     check.permission = permission  # type: ignore[attr-defined]
     return Depends(check)
@@ -61,15 +66,19 @@ DesignerDep = Annotated[Principal, permit(Permission.validate_definition)]
 TryDefinitionDep = Annotated[Principal, permit(Permission.try_definition)]
 DiffDefinitionsDep = Annotated[Principal, permit(Permission.diff_definitions)]
 SupportDep = Annotated[Principal, permit(Permission.support_cases)]
-DecodePayloadsDep = Annotated[Principal, permit(Permission.decode_payloads)]
 
 
 def _limit_triggers(principal: PrincipalDep, services: ServicesDep) -> None:
     services.limits.triggers.take(principal.sub, "life-event reports")
 
 
-def _limit_commands(principal: PrincipalDep, services: ServicesDep) -> None:
+def take_command(services: Services, principal: Principal) -> None:
+    """Spend one of the person's commands: the JSON API and the console share one budget."""
     services.limits.commands.take(f"{principal.role.value}:{principal.sub}", "commands")
+
+
+def _limit_commands(principal: PrincipalDep, services: ServicesDep) -> None:
+    take_command(services, principal)
 
 
 TriggerLimit = Annotated[None, Depends(_limit_triggers)]

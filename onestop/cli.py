@@ -72,7 +72,6 @@ def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
         temporal_port=settings.temporal_port,
         temporal_ui_port=settings.temporal_ui_port if ui else None,
         mongodb_port=settings.mongodb_port,
-        ui_codec_endpoint=f"http://{settings.api_host}:{settings.api_port}/v1/codec" if ui else None,
     )
     if settings.embedded_temporal:
         servers.start_temporal()

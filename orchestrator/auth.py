@@ -3,8 +3,9 @@
 Development signs HS256 tokens with a per-machine key (`onestop token`); a deployment names its
 identity provider's JWKS (`ONESTOP_JWT_JWKS_URL`) and the algorithms it signs with, and the dev
 key is then refused. Either way the algorithm is pinned, and `exp`, `iat`, `iss`, `aud` and a
-non-empty `sub` are required, with a lifetime of at most `ONESTOP_JWT_MAX_LIFETIME_SECONDS`: a
-token valid until 2100 is not a session, it is a leaked credential.
+`sub` that is not blank (whitespace names nobody, and every audit record would share it) are
+required, with a lifetime of at most `ONESTOP_JWT_MAX_LIFETIME_SECONDS`: a token valid until
+2100 is not a session, it is a leaked credential.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Principal(BaseModel):
 
     @model_validator(mode="after")
     def _agency_claim(self) -> Principal:
+        if not self.sub.strip():
+            raise ValueError("sub is blank: a subject must name someone")
         if (self.role is Role.agency) != (self.agency is not None):
             raise ValueError("the agency claim goes with the agency role, and only with it")
         return self

@@ -51,7 +51,6 @@ class EmbeddedServers:
     temporal_ui_port: int | None
     mongodb_port: int
     log_dir: Path | None = None
-    ui_codec_endpoint: str | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
 
@@ -94,9 +93,11 @@ class EmbeddedServers:
         if self.temporal_ui_port is None:
             args.append("--headless")
         else:
+            # No --ui-codec-endpoint: the dev server's UI would then call the codec with neither
+            # a token nor cookies (it has no sign-in, and the CLI cannot turn credentials on),
+            # and fail on every payload. Support staff set the endpoint in the UI's own codec
+            # settings, with credentials included (README, "Encrypted payloads").
             args += ["--ui-port", str(self.temporal_ui_port)]
-            if self.ui_codec_endpoint:
-                args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         self._spawn("temporal", args, self.temporal_port)
 
     def start_mongodb(self) -> None:

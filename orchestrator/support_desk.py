@@ -8,7 +8,11 @@ a case waits on, and it is as eventually consistent as the projection; one sourc
 and counts exact. Visibility serves the Temporal UI and `onestop replay`. The stuck reasons are
 computed from the steps (`StuckRules`) because they depend on thresholds and on now.
 
-Every action and every read goes to the audit trail, with its outcome.
+Every action and every read goes to the audit trail, with its outcome. A case's page is one
+record per case read (it may show personal data). The stuck list and a batch report are one
+record per request, naming the filter (or batch) and how many cases it matched, not one per
+row: a row holds no personal data (ids, type, status, reason codes), and a page of 50 rows as 50
+appends to one hash chain would make the list the slowest thing support does.
 """
 
 from __future__ import annotations
@@ -70,8 +74,14 @@ class SupportDesk:
         self._audit = audit
         self._rules = rules
 
-    async def find(self, filter: SupportFilter) -> SupportCaseList:
-        """Cases matching the filter, each with why it is stuck; `count` before paging."""
+    async def find(self, filter: SupportFilter, principal: Principal) -> SupportCaseList:
+        """Cases matching the filter, each with why it is stuck; `count` before paging. Audited."""
+        found = await self._matching(filter)
+        shown = filter.model_dump_json(exclude_defaults=True)
+        await self._audit.record(principal, "list_cases", f"ok: {found.count} matched {shown}")
+        return found
+
+    async def _matching(self, filter: SupportFilter) -> SupportCaseList:
         now = datetime.now(UTC)
         query, order = mongo_query(filter, now, self._rules.shortest)
         cursor = self._cases.find(query, {"timeline": 0, "notes": 0}).sort(*order).limit(SCAN_LIMIT)
@@ -123,7 +133,9 @@ class SupportDesk:
     async def bulk(self, request: BulkRequest, principal: Principal) -> BulkReport:
         """Every case the filter matches, up to `limit`: listed (dry run) or acted on, then each
         re-read from its workflow, so the report says what was reached, not what was sent."""
-        matched = await self.find(request.filter.model_copy(update={"limit": request.limit, "offset": 0}))
+        matched = await self._matching(
+            request.filter.model_copy(update={"limit": request.limit, "offset": 0})
+        )
         rows = matched.data
         if request.dry_run:
             results = [
@@ -167,8 +179,11 @@ class SupportDesk:
         )
         return report
 
-    async def batch(self, batch_id: str) -> BulkReport:
+    async def batch(self, batch_id: str, principal: Principal) -> BulkReport:
+        """A stored bulk report (it lists case ids); the read is audited, found or not."""
         doc = await self._batches.find_one({"_id": batch_id})
+        outcome = f"ok: {len(doc['results'])} case(s)" if doc else "not found"
+        await self._audit.record(principal, "read_batch", f"{outcome}: batch {batch_id[:64]}")
         if doc is None:
             raise CaseNotFound(f"batch {batch_id}")
         return BulkReport.model_validate({**doc, "batch_id": doc["_id"]})

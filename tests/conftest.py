@@ -15,12 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 from google.protobuf.duration_pb2 import Duration
+from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 
 from onestop.stack import running_stack
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.embedded import EmbeddedServers, free_port
+from orchestrator.mongo import Document, connect
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal
 from tests.support import CaseWatcher
@@ -102,6 +104,14 @@ async def fresh_namespace(temporal: Client) -> str:
         RegisterNamespaceRequest(namespace=name, workflow_execution_retention_period=Duration(seconds=86400))
     )
     return name
+
+
+@pytest.fixture
+async def db(stack: Settings) -> AsyncIterator[AsyncDatabase[Document]]:
+    """The session's database, for tests that set up or inspect what the API cannot reach."""
+    mongo = connect(stack.mongodb_url)
+    yield mongo[stack.mongodb_database]
+    await mongo.close()
 
 
 @pytest.fixture

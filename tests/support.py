@@ -88,6 +88,15 @@ class CaseWatcher:
         data: list[dict[str, Any]] = response.json()["data"]
         return data
 
+    async def audit_trail(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's audit records, as support reads them (a read that is itself audited)."""
+        response = await self.http.get(
+            f"/v1/support/cases/{case_id}", headers=self.auth("support", "support-tests")
+        )
+        assert response.status_code == 200, response.text
+        trail: list[dict[str, Any]] = response.json()["audit"]
+        return trail
+
     async def fault(self, **fault: Any) -> None:
         """Inject a fault, as support."""
         headers = self.auth("support", "support-tests")
@@ -99,6 +108,31 @@ class CaseWatcher:
             "/admin/faults", headers=self.auth("support", "support-tests")
         )
         assert response.status_code == 204, response.text
+
+
+async def console_sign_in(client: httpx.AsyncClient, token: str) -> tuple[str, httpx.Response]:
+    """Sign in to the support console as a browser does (its CSRF token first): the form's
+    token, for later posts, and the sign-in's answer, with its cookies."""
+    form = await client.get("/support/sign-in")
+    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = await client.post("/support/sign-in", data={"token": token, "csrf_token": csrf})
+    assert signed.status_code == 303, signed.text
+    return csrf, signed
+
+
+def audited(trail: list[dict[str, Any]], action: str) -> tuple[object, ...]:
+    """The last record of `action`: who, role, what, case, step, reason and outcome (its kind)."""
+    entry = next(e for e in reversed(trail) if e["action"] == action)
+    outcome = entry["outcome"].split(":")[0]
+    return (
+        entry["subject"],
+        entry["role"],
+        entry["action"],
+        entry["case_id"],
+        entry["step"],
+        entry["reason"],
+        outcome,
+    )
 
 
 def step(case: dict[str, Any], step_id: str) -> dict[str, Any]:
@@ -120,6 +154,23 @@ steps:
     compensation: cancel_address_registration
     inputs: [citizen_name, new_address]
     retry: {maximum_attempts: 2, initial_interval_seconds: 0.1}
+"""
+
+
+PATIENT_MOVE = """\
+type: patient_move
+version: 1
+title: A move whose registry is retried an hour after a failure (a step that backs off, stably)
+inputs:
+  - {name: citizen_name, type: string}
+  - {name: new_address, type: string}
+steps:
+  - id: register_residence
+    agency: residence_registry
+    action: register_address
+    compensation: cancel_address_registration
+    inputs: [citizen_name, new_address]
+    retry: {initial_interval_seconds: 3600}
 """
 
 

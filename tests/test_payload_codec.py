@@ -1,5 +1,7 @@
 """The payload codec on its own: keys rotate (an old key still decrypts), a missing key is named,
-plain payloads from before encryption pass through, and tampering is detected."""
+plain payloads from before encryption pass through, and tampering is detected. Its endpoint
+answers the Temporal UI's preflight as the UI sends it, and the UI's two ways in: the user's
+token, or the cookie the support console's sign-in sets ("include cross-origin credentials")."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from temporalio.api.common.v1 import Payload
 from orchestrator.payload_codec import ENCODING, KEY_ID, EncryptionCodec, PayloadKeyError, new_key, parse_keys
 from orchestrator.settings import Settings
 from tests.conftest import TokenFactory
+from tests.support import console_sign_in
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"citizen_id": "19750412-1234"}')
 
@@ -75,3 +78,57 @@ async def test_the_codec_endpoint_decrypts_for_support_and_the_temporal_ui_only(
     assert "access-control-allow-origin" not in preflight.headers
     elsewhere = await http.get("/healthz", headers=ui)  # CORS is for the codec only
     assert "access-control-allow-origin" not in elsewhere.headers
+
+
+UI = "http://127.0.0.1:8233"
+
+
+async def _sealed_body(stack: Settings) -> dict[str, list[dict[str, object]]]:
+    codec = EncryptionCodec(parse_keys(stack.payload_keys), stack.payload_key_id)
+    [sealed] = await codec.encode([PLAIN])
+    return {"payloads": [json_format.MessageToDict(sealed)]}
+
+
+async def test_the_temporal_uis_preflight_is_answered_as_it_sends_it(http: httpx.AsyncClient) -> None:
+    """The UI's fetch sends Content-Type and X-Namespace, and Authorization when it passes the
+    user's token: the browser asks first, in lower case, comma-separated."""
+    for asked in ("authorization,content-type,x-namespace", "content-type,x-namespace"):
+        preflight = await http.options(
+            "/v1/codec/decode",
+            headers={
+                "Origin": UI,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": asked,
+            },
+        )
+        assert preflight.status_code == 200, preflight.text
+        assert preflight.headers["access-control-allow-origin"] == UI
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        assert "POST" in preflight.headers["access-control-allow-methods"]
+        allowed = {h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")}
+        assert set(asked.split(",")) <= allowed, allowed
+
+
+async def test_the_ui_decodes_with_the_consoles_cookie_until_sign_out(
+    stack: Settings, http: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    body = await _sealed_body(stack)
+    ui = {"Origin": UI, "X-Namespace": "default"}
+    assert (await http.post("/v1/codec/decode", json=body, headers=ui)).status_code == 401
+    support = auth("support", "agent-ui")["Authorization"].removeprefix("Bearer ")
+    csrf, signed = await console_sign_in(http, support)
+    [codec_cookie] = [c.lower() for c in signed.headers.get_list("set-cookie") if "onestop_codec=" in c]
+    assert (
+        "path=/v1/codec" in codec_cookie and "httponly" in codec_cookie and "samesite=strict" in codec_cookie
+    )
+    opened = await http.post("/v1/codec/decode", json=body, headers=ui)  # cookies only, no token
+    assert opened.status_code == 200, opened.text
+    assert opened.headers["access-control-allow-origin"] == UI
+    assert json_format.ParseDict(opened.json()["payloads"][0], Payload()) == PLAIN
+    out = await http.post("/support/sign-out", data={"csrf_token": csrf})
+    assert out.status_code == 303
+    assert (await http.post("/v1/codec/decode", json=body, headers=ui)).status_code == 401
+    http.cookies.set(
+        "onestop_codec", auth("citizen")["Authorization"].removeprefix("Bearer "), path="/v1/codec"
+    )
+    assert (await http.post("/v1/codec/decode", json=body, headers=ui)).status_code == 403

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import pytest
 import structlog
 from google.protobuf import json_format
+from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
+from orchestrator.catalog import CatalogSource
+from orchestrator.contracts import LifeEventInput
+from orchestrator.intake import agency_terms, start_case
+from orchestrator.mongo import Document
 from orchestrator.payload_codec import EncryptionCodec, parse_keys
 from orchestrator.settings import Settings
+from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
-from tests.support import MOVE, CaseWatcher
+from tests.support import MOVE, CaseWatcher, add_definition, step
 
 
 def history_text(history_json: str, codec: EncryptionCodec | None = None) -> str:
@@ -107,3 +114,46 @@ async def test_failures_notes_and_cancels_stay_out_of_history_and_logs(
     for value in [MOVE["citizen_name"], MOVE["new_address"]]:
         assert value not in history, value
         assert value not in logged, value
+
+
+NAMELESS_MOVE = """\
+type: nameless_move
+version: 1
+title: A move whose only field is optional, so its call needs no field at all
+inputs:
+  - {name: previous_address, type: string, required: false}
+steps:
+  - id: register_residence
+    agency: residence_registry
+    action: register_address
+    inputs: [previous_address]
+"""
+
+
+async def test_an_agency_is_never_sent_the_pseudonym_when_the_case_data_is_gone(
+    stack: Settings, watcher: CaseWatcher, citizen: str, temporal: Client, db: AsyncDatabase[Document]
+) -> None:
+    """The activity names the citizen from the vault; with the vault's record deleted before the
+    call (and no field to miss) the step holds instead of filing the action under a pseudonym."""
+    add_definition(stack.catalog_path, "nameless_move", NAMELESS_MOVE)
+    definition = CatalogSource(stack.catalog_path).current().get("nameless_move")
+    stores = CaseStores.on(db)
+    case_id = str(uuid.uuid4())
+    await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "h")
+    await stores.vault.put(case_id, citizen, {})
+    await db.case_data.delete_one({"_id": case_id})
+    directory = CatalogSource(stack.catalog_path).current().directory
+    case = LifeEventInput(
+        case_id=case_id,
+        citizen_id=stack.pseudonyms().of(citizen),
+        definition=definition,
+        agencies=agency_terms(directory, definition),
+    )
+    await start_case(temporal, stack.task_queue, case)
+    try:
+        held = step(await watcher.wait(citizen, case_id, {"needs_attention"}), "register_residence")
+        assert held["last_error"] == "data_missing: the case's data is gone", held
+        assert held["attention"].startswith("data_missing"), held
+        assert await watcher.records("residence_registry", case_id) == []
+    finally:
+        await temporal.get_workflow_handle(workflow_id(case_id)).terminate("test over")

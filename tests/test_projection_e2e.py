@@ -9,11 +9,9 @@ import asyncio
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
@@ -22,7 +20,7 @@ from temporalio.client import Client
 
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import CaseState
-from orchestrator.mongo import Document, connect
+from orchestrator.mongo import Document
 from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
@@ -30,13 +28,6 @@ from orchestrator.temporal_client import workflow_id
 from tests.support import MOVE, CaseWatcher, step
 
 ONESTOP = str(Path(sys.executable).parent / "onestop")
-
-
-@pytest.fixture
-async def db(stack: Settings) -> AsyncIterator[AsyncDatabase[Document]]:
-    mongo = connect(stack.mongodb_url)
-    yield mongo[stack.mongodb_database]
-    await mongo.close()
 
 
 async def _workflow_state(temporal: Client, case_id: str) -> CaseState:

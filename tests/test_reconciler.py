@@ -4,27 +4,18 @@ is found by the sweep and runs to completion, once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from orchestrator.catalog import CatalogSource
 from orchestrator.definition import validate_data
-from orchestrator.mongo import Document, connect
+from orchestrator.mongo import Document
 from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
 from tests.support import MOVE, CaseWatcher
-
-
-@pytest.fixture
-async def db(stack: Settings) -> AsyncIterator[AsyncDatabase[Document]]:
-    mongo = connect(stack.mongodb_url)
-    yield mongo[stack.mongodb_database]
-    await mongo.close()
 
 
 async def test_orphan_case_is_started_once(

@@ -4,13 +4,14 @@ act in bulk with a dry run and a re-checked report; every other role gets 403.""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from api.app import create_app
 from orchestrator.settings import Settings
-from tests.support import IMPATIENT_MOVE, MOVE, CaseWatcher, add_definition, step
+from tests.support import IMPATIENT_MOVE, MOVE, PATIENT_MOVE, CaseWatcher, add_definition, step
 
 STEP = "register_residence"
 AGENCY = "residence_registry"
@@ -102,6 +103,27 @@ async def test_a_paused_step_waits_for_resume(stack: Settings, watcher: CaseWatc
     resumed = await watcher.http.post(f"{url}:resume", json={"reason": "outage_over"}, headers=support)
     assert resumed.status_code == 200, resumed.text
     assert (await watcher.wait(citizen, case_id, within=30))["status"] == "completed"
+
+
+async def test_a_retry_ends_a_backoff_at_once(stack: Settings, watcher: CaseWatcher, citizen: str) -> None:
+    """The registry failed once and the next attempt is an hour away; support, told it is back,
+    retries now, and the step succeeds long before that hour (by the case's own timestamps)."""
+    add_definition(stack.catalog_path, "patient_move", PATIENT_MOVE)
+    await watcher.fault(agency=AGENCY, subject=citizen, kind="error", code="registry_blip", times=1)
+    case_id = await watcher.start(citizen, "patient_move", {"citizen_name": "Ana", "new_address": "1 Rua"})
+    backing_off = await watcher.wait_step(citizen, case_id, STEP, "agency")
+    assert backing_off["last_error"] == "registry_blip" and backing_off["next_attempt_at"], backing_off
+    next_attempt = datetime.fromisoformat(backing_off["next_attempt_at"])
+    retried = await watcher.http.post(
+        f"/v1/support/cases/{case_id}/steps/{STEP}:retry",
+        json={"reason": "agency_recovered"},
+        headers=watcher.auth("support", "agent-11"),
+    )
+    assert retried.status_code == 200, retried.text
+    done = step(await watcher.wait(citizen, case_id), STEP)
+    assert done["status"] == "succeeded" and done["attempts"] == 2, done
+    assert datetime.fromisoformat(done["finished_at"]) < next_attempt - timedelta(minutes=55)
+    assert len(await watcher.records(AGENCY, case_id)) == 1
 
 
 async def test_bulk_dry_run_lists_then_the_real_run_reports_what_each_reached(

@@ -54,6 +54,8 @@ def test_a_good_token_passes_and_every_weakness_is_refused() -> None:
     for claim in ("exp", "iat", "iss", "aud", "sub"):
         assert f'"{claim}"' in _refused({k: v for k, v in good.items() if k != claim}), claim
     assert "claims" in _refused({**good, "sub": ""})
+    for blank in (" ", "\t\n", "\u00a0"):  # whitespace names nobody, whatever its kind
+        assert "sub is blank" in _refused({**good, "sub": blank}), repr(blank)
     assert "expired" in _refused({**good, "iat": now - 700, "exp": now - 100})
     assert "alg" in _refused(good, key="", algorithm="none").lower()
     with pytest.raises(Unauthenticated):

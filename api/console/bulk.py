@@ -10,7 +10,15 @@ from pydantic import ValidationError
 
 from api.console.actions import ACTIONS
 from api.console.case_list import filter_options
-from api.console.deps import CONSOLE_PATH, CsrfChecked, DeskDep, PagesDep, StaffDep, problem
+from api.console.deps import (
+    CONSOLE_PATH,
+    ActionLimit,
+    CsrfChecked,
+    DeskDep,
+    PagesDep,
+    StaffDep,
+    problem,
+)
 from api.console.forms import ErrorItem, errors_of, given, parse_filter
 from api.deps import ServicesDep
 from orchestrator.auth import Principal
@@ -56,7 +64,7 @@ async def bulk_form(
     return _form_page(request, pages, staff, services, fields, [])
 
 
-@router.post("/bulk", response_class=HTMLResponse, dependencies=[CsrfChecked])
+@router.post("/bulk", response_class=HTMLResponse, dependencies=[CsrfChecked, ActionLimit])
 async def bulk_run(
     request: Request, pages: PagesDep, staff: StaffDep, desk: DeskDep, services: ServicesDep
 ) -> HTMLResponse:

@@ -38,7 +38,7 @@ async def case_list(
     fields = given(request.query_params.multi_items())
     support_filter, errors = parse_filter(fields)
     try:
-        found = await desk.find(support_filter)
+        found = await desk.find(support_filter, staff)
     except Unavailable as exc:
         return problem(request, pages, staff, 503, "Try again shortly", str(exc))
     page = support_filter.offset // PAGE_SIZE + 1

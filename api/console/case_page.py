@@ -9,7 +9,15 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.console.actions import ACTIONS, BY_VERB, PAST
-from api.console.deps import CONSOLE_PATH, CsrfChecked, DeskDep, PagesDep, StaffDep, problem
+from api.console.deps import (
+    CONSOLE_PATH,
+    ActionLimit,
+    CsrfChecked,
+    DeskDep,
+    PagesDep,
+    StaffDep,
+    problem,
+)
 from api.console.forms import ActionForm, ErrorItem, errors_of, given
 from orchestrator.auth import Principal
 from orchestrator.cases import StepStatus
@@ -57,7 +65,7 @@ async def case_page(
     return await _case_page(request, pages, staff, desk, case_id)
 
 
-@router.post("/cases/{case_id}/actions", response_class=HTMLResponse, dependencies=[CsrfChecked])
+@router.post("/cases/{case_id}/actions", response_class=HTMLResponse, dependencies=[CsrfChecked, ActionLimit])
 async def act(
     case_id: str, request: Request, pages: PagesDep, staff: StaffDep, desk: DeskDep
 ) -> HTMLResponse:

@@ -1,6 +1,6 @@
 """The console's dependencies: its pages renderer, the signed-in support principal (a browser
-without a session is sent to sign in), the support desk and the CSRF check every POST passes
-first."""
+without a session is sent to sign in), the support desk, the CSRF check every POST passes
+first, and the command budget every action form spends (the JSON API's, per person)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import ServicesDep
+from api.deps import ServicesDep, take_command
 from api.pages.csrf import FIELD, Csrf
 from api.pages.rendering import Pages
 from api.pages.session import SessionCookie
 from orchestrator.auth import Principal, Role
+from orchestrator.errors import RateLimited
 from orchestrator.permissions import Permission
 from orchestrator.support_desk import SupportDesk
 
@@ -70,6 +71,27 @@ async def check_csrf(request: Request, pages: PagesDep) -> None:
 
 
 CsrfChecked = Depends(check_csrf)
+
+
+class ActionsLimited(Exception):
+    """An action form past the person's command budget; the console's exception handler answers
+    it with a page (429, `Retry-After`), as the JSON API answers a problem document."""
+
+    def __init__(self, refused: RateLimited) -> None:
+        self.retry_after = refused.retry_after
+        super().__init__(
+            f"You have sent too many actions in a short time. Try again in {refused.retry_after} s."
+        )
+
+
+def limit_actions(staff: StaffDep, services: ServicesDep) -> None:
+    try:
+        take_command(services, staff)
+    except RateLimited as refused:
+        raise ActionsLimited(refused) from None
+
+
+ActionLimit = Depends(limit_actions)
 
 
 def problem(

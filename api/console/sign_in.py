@@ -1,7 +1,9 @@
 """Signing in and out of the console with a support token (`onestop token --role support`).
 
 The token is checked as the JSON API checks a bearer token, and must carry the support role;
-it is then kept in an HttpOnly, SameSite=Strict cookie scoped to `/support`."""
+it is then kept in an HttpOnly, SameSite=Strict cookie scoped to `/support`, and in one scoped
+to the payload codec, so the Temporal UI can decode for the same person
+(`api/routes/codec.py`). Signing out clears both."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pydantic import BaseModel
 
 from api.console.deps import CONSOLE_PATH, SESSION, CsrfChecked, PagesDep
 from api.deps import ServicesDep
+from api.routes.codec import CODEC_SESSION
 from orchestrator.errors import Forbidden, Unauthenticated
 
 router = APIRouter(prefix=CONSOLE_PATH)
@@ -67,6 +70,7 @@ async def sign_in(
         return pages.render(request, "support/sign_in.html", context, status_code=status)
     response = RedirectResponse(safe_next(form.next), status_code=303)
     SESSION.start(request, response, form.token)
+    CODEC_SESSION.start(request, response, form.token)
     return response
 
 
@@ -75,4 +79,5 @@ async def sign_out(request: Request) -> RedirectResponse:
     """Forgets the token: the browser holds nothing of the session afterwards."""
     response = RedirectResponse(f"{CONSOLE_PATH}/sign-in?signed_out=true", status_code=303)
     SESSION.end(request, response)
+    CODEC_SESSION.end(request, response)
     return response

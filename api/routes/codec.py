@@ -2,24 +2,56 @@
 
 The UI posts payloads in their protobuf JSON form (`{"payloads": [{"metadata", "data"}]}`) to
 `/v1/codec/decode`; the answer has the same shape, decrypted with the keys this API holds.
-Support role only: the UI must be set to pass the signed-in person's token. CORS admits the
-Temporal UI's origin (`ONESTOP_TEMPORAL_UI_ORIGINS`) and no other.
+CORS admits the Temporal UI's origin (`ONESTOP_TEMPORAL_UI_ORIGINS`) and no other.
+
+Support role only, shown one of two ways. The UI can pass its own signed-in user's access token
+(`Authorization`), but only over HTTPS and only where the UI has a sign-in of its own; the dev
+server's UI has neither. Otherwise it can send the browser's cookies ("include cross-origin
+credentials"): signing in to the support console also sets `onestop_codec`, the same token in an
+HttpOnly, SameSite=Strict cookie scoped to this path, and a UI on the same host (another port
+is the same site) sends it. Decoding changes nothing, and only the UI's origin may read the
+answer, so a cookie here gives a forged request nothing to gain.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf import json_format
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payloads
 
-from api.deps import DecodePayloadsDep, ServicesDep
-from orchestrator.errors import InputError
+from api.deps import ServicesDep, require
+from api.pages.session import SessionCookie
+from orchestrator.auth import Principal, Role
+from orchestrator.errors import InputError, Unauthenticated
 from orchestrator.payload_codec import PayloadKeyError
+from orchestrator.permissions import Permission
 
-router = APIRouter(prefix="/v1/codec", tags=["support"])
+CODEC_PATH = "/v1/codec"
+CODEC_SESSION = SessionCookie("onestop_codec", CODEC_PATH, Role.support)
+"""Set and cleared with the console's session: the Temporal UI's way in without a token."""
+
+router = APIRouter(prefix=CODEC_PATH, tags=["support"])
+_bearer = HTTPBearer(auto_error=False)
+
+
+def codec_reader(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The bearer token's principal, else the codec cookie's; support only."""
+    token = credentials.credentials if credentials else request.cookies.get(CODEC_SESSION.name)
+    if not token:
+        raise Unauthenticated("missing bearer token (or sign in to the support console first)")
+    return require(services.tokens.verify(token), Permission.decode_payloads)
+
+
+codec_reader.permission = Permission.decode_payloads  # type: ignore[attr-defined]
+DecodePayloadsDep = Annotated[Principal, Depends(codec_reader)]
 
 
 class CodecPayloads(BaseModel):

@@ -3,7 +3,8 @@ on every case a filter matches.
 
 Each action on a case is a Temporal Update the workflow validates (a reset is Temporal's own):
 the answer is the case as the workflow now sees it, or 409 naming why the action does not apply.
-Every action and every read is audited. Only the support role reaches these routes.
+Every action and every read is audited (a list or a batch report once per request, with its
+filter or batch id and count). Only the support role reaches these routes.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ async def list_cases(
     filter: Annotated[SupportFilter, Query()], support: SupportDep, services: ServicesDep
 ) -> SupportCaseList:
     """Cases matching every filter given, each with why it is stuck (`stuck=true` for only those)."""
-    return await services.support.find(filter)
+    return await services.support.find(filter, support)
 
 
 @router.get("/cases/{case_id}", response_model=SupportCaseDetail)
@@ -56,7 +57,7 @@ async def bulk(
 @router.get("/batches/{batch_id}", response_model=BulkReport)
 async def batch(batch_id: str, support: SupportDep, services: ServicesDep) -> BulkReport:
     """A bulk action's report, as it was written when the batch ran."""
-    return await services.support.batch(batch_id)
+    return await services.support.batch(batch_id, support)
 
 
 StepAction = Callable[[str, str, SupportAction, Principal, None, Services], Awaitable[CaseView]]
