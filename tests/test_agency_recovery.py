@@ -23,8 +23,8 @@ FLAKY_REGISTRY = {
         "unregister": {"title": "Cancel a registration"},
     },
 }
-PATIENT_MOVE = """\
-type: patient_move
+FLAKY_MOVE = """\
+type: flaky_move
 version: 1
 title: A move whose registry is retried once a minute
 inputs:
@@ -51,8 +51,8 @@ async def until(condition: Callable[[], bool]) -> None:
 @pytest.fixture
 async def flaky_registry(stack: Settings, http: httpx.AsyncClient, auth: TokenFactory) -> None:
     add_agency(stack.catalog_path, "flaky_registry", FLAKY_REGISTRY)
-    add_definition(stack.catalog_path, "patient_move", PATIENT_MOVE)
-    await until_loaded(http, auth("designer", "d"), "patient_move")
+    add_definition(stack.catalog_path, "flaky_move", FLAKY_MOVE)
+    await until_loaded(http, auth("designer", "d"), "flaky_move")
 
 
 @pytest.mark.usefixtures("flaky_registry")
@@ -62,7 +62,7 @@ async def test_cases_resume_soon_after_a_down_agency_answers_again(
     await watcher.fault(agency="flaky_registry", kind="error", code="registry_down")  # until cleared
     try:
         cases = [
-            await watcher.start(citizen, "patient_move", {"citizen_name": f"P{i}"}) for i in range(CASES)
+            await watcher.start(citizen, "flaky_move", {"citizen_name": f"P{i}"}) for i in range(CASES)
         ]
         for case_id in cases:
             waiting = await watcher.wait_step(citizen, case_id, "register", "agency")
