@@ -61,9 +61,11 @@ class AgencyClient:
         self._base_url = base_url
         self._default = default_base_url
 
+    def _base(self, agency: str, instance: str | None) -> str:
+        return (self._base_url(agency, instance) or self._default).rstrip("/")
+
     def url(self, agency: str, action: str, instance: str | None = None) -> str:
-        base = (self._base_url(agency, instance) or self._default).rstrip("/")
-        return f"{base}/agencies/{agency}/actions/{action}"
+        return f"{self._base(agency, instance)}/agencies/{agency}/actions/{action}"
 
     async def call(self, agency: str, action: str, key: str, request: AgencyRequest) -> AgencyReply:
         try:
@@ -88,10 +90,9 @@ class AgencyClient:
 
     async def probe(self, agency: str) -> bool:
         """Is the agency serving again? Any answer but a 5xx from its health endpoint says so."""
-        base = (self._base_url(agency, None) or self._default).rstrip("/")
         try:
             response = await self._http.get(
-                f"{base}/agencies/{agency}/health",
+                f"{self._base(agency, None)}/agencies/{agency}/health",
                 headers={"Authorization": self._credentials.authorization(agency)},
             )
         except httpx.TransportError:

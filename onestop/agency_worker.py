@@ -8,9 +8,7 @@ alone, which reads the case data like the main worker does.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -23,6 +21,7 @@ from activities.agency_credentials import SelfIssuedTokens
 from onestop.sdk.agency import Agency
 from onestop.sdk.exchange import ExchangeClient
 from onestop.sdk.worker import agency_worker
+from onestop.stopping import stop_on_signals
 from orchestrator.agencies import AgencyDirectory, AgencySpec, Hosting
 from orchestrator.catalog import CatalogSource
 from orchestrator.errors import InputError
@@ -113,10 +112,7 @@ async def run_agency_worker(
     settings: Settings, agency: str, app: str | None, out: Callable[[str], None]
 ) -> None:
     """Until SIGINT or SIGTERM; the directory comes from ONESTOP_CATALOG_PATH's `agencies.yaml`."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     client = await connect_temporal(settings)
     directory = CatalogSource(settings.catalog_path).directory()
     async with serving_agency(settings, client, directory, agency, app) as queue:

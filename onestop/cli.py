@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -20,6 +19,7 @@ from onestop.agency_worker import run_agency_worker
 from onestop.bench import report, run_bench
 from onestop.resync import resync
 from onestop.stack import running_stack
+from onestop.stopping import stop_on_signals
 from onestop.user_errors import INTERRUPTED, describe, refused
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.catalog import AGENCIES_FILE, find_definition
@@ -83,10 +83,7 @@ def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
 
 
 async def _serve(settings: Settings, *, api: bool, worker: bool, simulators: bool, ui: bool) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     temporal_ui = settings.embedded_temporal and ui
     servers = _embedded(settings, ui)
     try:

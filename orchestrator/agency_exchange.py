@@ -2,9 +2,9 @@
 
 Only the step's agency (another agency learns nothing: 404), only while Temporal has that step's
 agency call running (the call's activity id, which the server must have started and the
-workflow must name as that step's: 403 otherwise), and only the step's declared fields within the agency's data contract. Every fetch
-outside these bounds is refused and written to the audit trail; every release is written to the
-data-use log by `DataExchange.release`.
+workflow must name as that step's: 403 otherwise), and only the step's declared fields within
+the agency's data contract. Every fetch outside these bounds is refused and written to the audit
+trail; every release is written to the data-use log by `DataExchange.release`.
 """
 
 from __future__ import annotations
@@ -50,8 +50,7 @@ class AgencyExchange:
                 principal, "fetch_step_data", f"refused: {refused}", case_id=case_id, step=step_id
             )
             raise
-        released = await self._exchange.release(share, Channel.exchange)
-        return released
+        return await self._exchange.release(share, Channel.exchange)
 
     async def _bounds(self, principal: Principal, case_id: str, step_id: str, activity_id: str) -> Share:
         missing = CaseNotFound(f"{case_id}/steps/{step_id}")
@@ -68,8 +67,8 @@ class AgencyExchange:
         spec = self._directory().agencies.get(step.agency)
         action = spec.actions.get(step.action) if spec else None
         accepts = set(action.accepts) if action else set()
-        # What the workflow sends (`LifeEventCase._submit`), capped by the contract once more.
-        names = [n for n in dict.fromkeys([*step.inputs, *step.asks]) if n in accepts]
+        # What the workflow sends, capped by the contract once more.
+        names = [n for n in dict.fromkeys(step.sent) if n in accepts]
         return Share(
             case_id=case_id,
             step_id=step_id,

@@ -45,6 +45,14 @@ class LifeEventInput(BaseModel):
     facts: dict[str, JsonValue] = Field(default_factory=dict)
     agencies: dict[str, AgencyTerms] = Field(default_factory=dict)
 
+    def terms(self, agency: str) -> AgencyTerms:
+        """What the case pinned of `agency` (defaults for one the directory no longer had)."""
+        return self.agencies.get(agency, AgencyTerms())
+
+    def route(self, agency: str) -> tuple[str | None, str | None]:
+        """(instance, task queue) this case's calls to `agency` go to."""
+        return self.terms(agency).route(self.facts)
+
 
 def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
     """The idempotency key of a step's agency call: stable across retries and worker restarts, so

@@ -7,7 +7,7 @@ credentials. Either way the same `release` decides what leaves and writes one da
 share *before* the data is handed over, so the citizen's log can never miss a share that happened
 (a share whose write failed is not made; its activity retries).
 
-The log is append-only: this module inserts and reads, nothing updates or deletes it. It keeps
+The log is append-only: this module only inserts; nothing updates or deletes it. It keeps
 field names, never values.
 """
 
@@ -21,7 +21,6 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
-from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -95,14 +94,6 @@ class DataUseLog:
             await self._uses.insert_one({"_id": use.id, **use.model_dump(exclude={"id"})})
         return use
 
-    async def for_citizen(self, citizen: str, limit: int = 100) -> list[DataUse]:
-        cursor = self._uses.find({"citizen": citizen}).sort([("at", DESCENDING)]).limit(limit)
-        return [_use(d) async for d in cursor]
-
-    async def for_case(self, case_id: str, limit: int = 500) -> list[DataUse]:
-        cursor = self._uses.find({"case_id": case_id}).sort([("at", DESCENDING)]).limit(limit)
-        return [_use(d) async for d in cursor]
-
 
 class DataExchange:
     """Reads a share's fields and logs it; both channels go through `release`."""
@@ -116,7 +107,3 @@ class DataExchange:
         if fields:  # a step that sends nothing shares nothing (and costs no write)
             await self._log.append(share, list(fields), channel)
         return Released(subject=subject, fields=fields)
-
-
-def _use(doc: Document) -> DataUse:
-    return DataUse.model_validate({**doc, "id": doc["_id"]})

@@ -123,6 +123,11 @@ class StepDefinition(BaseModel):
     timeout_seconds: float = Field(default=15.0, gt=0, le=3600, description="per attempt; agencies get 10 s")
     wait_days: float = Field(default=14.0, gt=0, le=366, description="longest durable wait (review/input)")
 
+    @property
+    def sent(self) -> list[str]:
+        """The fields its agency receives: its inputs, then what it asks the citizen for."""
+        return [*self.inputs, *self.asks]
+
 
 class LifeEventDefinition(BaseModel):
     model_config = ConfigDict(extra="ignore")

@@ -111,7 +111,7 @@ def _fields_by_agency(definition: LifeEventDefinition) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for step in definition.steps:
         known = fields.setdefault(step.agency, [])
-        known += [n for n in [*step.inputs, *step.asks] if n not in known]
+        known += [n for n in step.sent if n not in known]
     return fields
 
 

@@ -124,7 +124,7 @@ def _input_model_problems(
     if spec is None:
         return []
     problems: list[tuple[tuple[Any, ...], str]] = []
-    sent = [*step.inputs, *step.asks]
+    sent = step.sent
     absent = [n for n in spec.requires if n not in sent]
     if absent:
         problems.append(

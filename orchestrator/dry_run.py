@@ -199,7 +199,7 @@ def _planned(
             source="sample" if clean.get(n) is not None else None,
             asked=n in answered,
         )
-        for n in sorted([*step.inputs, *step.asks])
+        for n in sorted(step.sent)
     ]
     return PlannedStep(
         id=step.id,

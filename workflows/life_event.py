@@ -527,11 +527,11 @@ class LifeEventCase(StepWaits):
     async def _submit(self, input: LifeEventInput, step: StepDefinition, round_: int) -> StepResult:
         self._rounds[step.id] = round_ + 1
         data = input.definition
-        inputs = [*step.inputs, *step.asks]
+        inputs = step.sent
         required = [
             n for n in inputs if (f := data.field(n)) is not None and f.required and n not in step.asks
         ]
-        instance, _ = input.agencies.get(step.agency, AgencyTerms()).route(input.facts)
+        instance, _ = input.route(step.agency)
         request = AgencyCall(
             case_id=input.case_id,
             citizen_id=input.citizen_id,
@@ -569,7 +569,7 @@ class LifeEventCase(StepWaits):
                 agency=step.agency,
                 action=step.compensation,
                 rounds=self._rounds.get(step.id, 1),
-                instance=input.agencies.get(step.agency, AgencyTerms()).route(input.facts)[0],
+                instance=input.route(step.agency)[0],
             )
             self._undoing.add(step.id)
             result = await self._call(input, step, "undo_agency", request, undo=True)

@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.cases import StepStatus, StepView, WaitingFor
     from orchestrator.contracts import (
         AgencyCall,
-        AgencyTerms,
         AgencyUndo,
         AnswerInput,
         DecisionInput,
@@ -71,9 +70,9 @@ class StepWaits:
         """Call the agency until it answers: transient failures back off durably for as long as
         the agency's budget allows, then the step holds for support. None: support skipped it."""
         view = self._book.steps[step.id]
-        terms = input.agencies.get(step.agency, AgencyTerms())
+        terms = input.terms(step.agency)
         budget = timedelta(hours=terms.retry_for_hours)
-        _, queue = terms.route(input.facts)  # the agency's office for this case, if it is split
+        _, queue = input.route(step.agency)  # the agency's office for this case, if it is split
         title = f"{'undo ' if undo else ''}{step.title or step.id} · {terms.title or step.agency}"
         failing_since: datetime | None = None
         delay = step.retry.initial_interval_seconds
