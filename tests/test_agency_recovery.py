@@ -61,9 +61,7 @@ async def test_cases_resume_soon_after_a_down_agency_answers_again(
 ) -> None:
     await watcher.fault(agency="flaky_registry", kind="error", code="registry_down")  # until cleared
     try:
-        cases = [
-            await watcher.start(citizen, "flaky_move", {"citizen_name": f"P{i}"}) for i in range(CASES)
-        ]
+        cases = [await watcher.start(citizen, "flaky_move", {"citizen_name": f"P{i}"}) for i in range(CASES)]
         for case_id in cases:
             waiting = await watcher.wait_step(citizen, case_id, "register", "agency")
             assert waiting["last_error"] in {"registry_down", "agency_down"}  # the 4th: taken for down
