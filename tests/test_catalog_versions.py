@@ -13,24 +13,13 @@ import httpx
 from orchestrator.settings import Settings
 from tests.conftest import TokenFactory
 from tests.support import CaseWatcher
+from tests.test_catalog_api import CORRECTION_V1
 from tests.test_cli import _at, run
 
-V1 = """
-type: address_fix
-version: 1
-title: Fix a registered address
-inputs:
-  - {name: citizen_name, type: string}
-  - {name: new_address, type: string, required: false}
-steps:
-  - id: confirm_address
-    agency: national_id
-    action: update_address
-    compensation: revert_address
-    kind: citizen_input
-    asks: [new_address]
-    inputs: [citizen_name]
-"""
+# The catalog tests' correction, as a life event of its own with its own title.
+V1 = CORRECTION_V1.replace("address_correction", "address_fix").replace(
+    "Correct a registered address", "Fix a registered address"
+)
 V2 = (
     V1.replace("version: 1", "version: 2")
     .replace("kind: citizen_input", "kind: citizen_input\n    wait_days: 7")

@@ -17,10 +17,10 @@ STEP = "register_residence"
 AGENCY = "residence_registry"
 
 
-async def _held(stack: Settings, watcher: CaseWatcher, citizen: str) -> str:
-    """A case whose registry keeps failing: two attempts, then it holds for support."""
+async def _held(stack: Settings, watcher: CaseWatcher, citizen: str, code: str = "registry_down") -> str:
+    """A case whose registry keeps failing with `code`: two attempts, then it holds for support."""
     add_definition(stack.catalog_path, "impatient_move", IMPATIENT_MOVE)
-    await watcher.fault(agency=AGENCY, subject=citizen, kind="error", code="registry_down")
+    await watcher.fault(agency=AGENCY, subject=citizen, kind="error", code=code)
     case_id = await watcher.start(citizen, "impatient_move", {"citizen_name": "Ana", "new_address": "1 Rua"})
     await watcher.wait(citizen, case_id, {"needs_attention"})
     return case_id

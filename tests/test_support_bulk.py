@@ -11,23 +11,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
-from tests.support import IMPATIENT_MOVE, CaseWatcher, add_definition, audited
-from tests.test_support_api import AGENCY
+from tests.support import CaseWatcher, audited
+from tests.test_support_api import _held
 
 
 async def test_bulk_compensate_acts_on_limit_cases_and_says_how_many_matched(
     stack: Settings, watcher: CaseWatcher, citizen: str, db: AsyncDatabase[Document]
 ) -> None:
-    add_definition(stack.catalog_path, "impatient_move", IMPATIENT_MOVE)
     code = f"bulk_{uuid.uuid4().hex[:8]}"
-    await watcher.fault(agency=AGENCY, subject=citizen, kind="error", code=code)
-    cases = []
-    for _ in range(3):
-        case_id = await watcher.start(
-            citizen, "impatient_move", {"citizen_name": "Ana", "new_address": "1 Rua"}
-        )
-        await watcher.wait(citizen, case_id, {"needs_attention"})
-        cases.append(case_id)
+    cases = [await _held(stack, watcher, citizen, code) for _ in range(3)]
     await watcher.clear_faults()  # the registry is back: undoing can reach it (the steps stay held)
     support = watcher.auth("support", "agent-bulk")
     body: dict[str, Any] = {

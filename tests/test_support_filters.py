@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrator.settings import Settings
-from tests.support import IMPATIENT_MOVE, PATIENT_MOVE, CaseWatcher, add_definition
-from tests.test_support_api import AGENCY, STEP
+from tests.support import PATIENT_MOVE, CaseWatcher, add_definition
+from tests.test_support_api import STEP, _held
 
 
 def _at(text: str) -> datetime:
@@ -21,16 +21,8 @@ def _at(text: str) -> datetime:
 async def test_each_filter_narrows_the_stuck_list(
     stack: Settings, watcher: CaseWatcher, citizen: str
 ) -> None:
-    add_definition(stack.catalog_path, "impatient_move", IMPATIENT_MOVE)
     code = f"flt_{uuid.uuid4().hex[:8]}"
-    await watcher.fault(agency=AGENCY, subject=citizen, kind="error", code=code)
-    held = []
-    for _ in range(3):
-        case_id = await watcher.start(
-            citizen, "impatient_move", {"citizen_name": "Ana", "new_address": "1 Rua"}
-        )
-        await watcher.wait(citizen, case_id, {"needs_attention"})
-        held.append(case_id)
+    held = [await _held(stack, watcher, citizen, code) for _ in range(3)]
     add_definition(stack.catalog_path, "patient_move", PATIENT_MOVE)
     retrying = await watcher.start(citizen, "patient_move", {"citizen_name": "Ana", "new_address": "1 Rua"})
     await watcher.wait_step(citizen, retrying, STEP, "agency")
