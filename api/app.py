@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         temporal = await connect_temporal(settings)
-        stores = CaseStores.on(db)
+        stores = CaseStores.on(db, settings.vault_sealer())
         recent = RecentTriggers(db, settings.trigger_dedup_seconds)
         intake = CaseIntake(
             catalog_source, stores, temporal, settings.task_queue, recent, pseudonyms=settings.pseudonyms()

@@ -115,7 +115,11 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
     db = mongo[settings.mongodb_database]
     catalog = CatalogSource(settings.catalog_path)
     intake = CaseIntake(
-        catalog, CaseStores.on(db), client, settings.task_queue, pseudonyms=settings.pseudonyms()
+        catalog,
+        CaseStores.on(db, settings.vault_sealer()),
+        client,
+        settings.task_queue,
+        pseudonyms=settings.pseudonyms(),
     )
     try:
         async with running_stack(settings, api=False, simulators=False, agencies=agencies):

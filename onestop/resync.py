@@ -25,7 +25,7 @@ RESYNC_LIMIT = 100_000
 async def reconciler(settings: Settings) -> AsyncIterator[tuple[Reconciler, CaseStores]]:
     mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
     try:
-        stores = CaseStores.on(mongo[settings.mongodb_database])
+        stores = CaseStores.on(mongo[settings.mongodb_database], settings.vault_sealer())
         temporal = await connect_temporal(settings)
         catalog = CatalogSource(settings.catalog_path)
         yield (

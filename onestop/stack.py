@@ -94,16 +94,18 @@ async def running_stack(
             if agencies is None:
                 agencies, http = http_agencies(settings)
                 stack.push_async_callback(http.aclose)
-            w = build_worker(client, db, agencies, settings.task_queue)
+            w = build_worker(client, db, agencies, settings.task_queue, sealer=settings.vault_sealer())
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
             # Connector agencies with queues of their own, as the directory stood at start; an
             # agency that runs its own worker is left to it (`onestop worker --agency NAME`).
-            for agency_worker in build_connector_workers(client, db, agencies, catalog.directory()):
+            for agency_worker in build_connector_workers(
+                client, db, agencies, catalog.directory(), sealer=settings.vault_sealer()
+            ):
                 await stack.enter_async_context(agency_worker)
                 log.info("worker_started", task_queue=agency_worker.task_queue)
             reconciler = Reconciler(
-                CaseStores.on(db),
+                CaseStores.on(db, settings.vault_sealer()),
                 client,
                 settings.task_queue,
                 catalog.directory,

@@ -20,6 +20,7 @@ from orchestrator.agencies import AgencyDirectory, Hosting
 from orchestrator.case_store import CaseStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.mongo import Document
+from orchestrator.sealing import FieldSealer
 from orchestrator.settings import Settings
 from orchestrator.vault import CaseDataStore
 from workflows.life_event import LifeEventCase
@@ -28,17 +29,17 @@ WORKFLOWS: list[type] = [LifeEventCase]
 """The workflow classes a worker runs; `onestop replay` replays running cases against these."""
 
 
-def connector(db: AsyncDatabase[Document], agencies: AgencyPort) -> AgencyActions:
+def connector(db: AsyncDatabase[Document], agencies: AgencyPort, sealer: FieldSealer) -> AgencyActions:
     """OneStop's HTTP connector activities, sharing one data exchange."""
-    return AgencyActions(DataExchange(CaseDataStore(db), DataUseLog(db)), agencies)
+    return AgencyActions(DataExchange(CaseDataStore(db, sealer), DataUseLog(db)), agencies)
 
 
 def build_worker(
-    client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str
+    client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str, *, sealer: FieldSealer
 ) -> Worker:
     """The case queue: workflows, their projection, and the calls to agencies without a queue of
     their own (on the workflow's queue an activity can start eagerly, without a round trip)."""
-    actions = connector(db, agencies)
+    actions = connector(db, agencies, sealer)
     projection = CaseProjection(CaseStore(db))
     return Worker(
         client,
@@ -55,10 +56,12 @@ def build_connector_workers(
     agencies: AgencyPort,
     directory: AgencyDirectory,
     only: str | None = None,
+    *,
+    sealer: FieldSealer,
 ) -> list[Worker]:
     """One worker per connector agency with a task queue of its own (or just `only`'s), each
     with that agency's concurrency and rate limit: a slow registry cannot starve the others."""
-    actions = connector(db, agencies)
+    actions = connector(db, agencies, sealer)
     return [
         Worker(
             client,
