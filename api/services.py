@@ -17,6 +17,7 @@ from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
+from orchestrator.profile_store import ProfileStore
 from orchestrator.settings import Settings
 from orchestrator.support_desk import SupportDesk
 from orchestrator.work_list import WorkList
@@ -38,3 +39,4 @@ class Services:
     limits: RateLimits
     exchange: AgencyExchange
     work_list: WorkList
+    profiles: ProfileStore

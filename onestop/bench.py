@@ -37,6 +37,7 @@ from orchestrator.definition import LifeEventDefinition, StepDefinition
 from orchestrator.embedded import EmbeddedServers, free_port
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect
+from orchestrator.profile_store import ProfileStore
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal, workflow_id
@@ -120,6 +121,7 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
         client,
         settings.task_queue,
         pseudonyms=settings.pseudonyms(),
+        profiles=ProfileStore(db, settings.vault_sealer()),
     )
     try:
         async with running_stack(settings, api=False, simulators=False, agencies=agencies):

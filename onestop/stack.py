@@ -94,7 +94,14 @@ async def running_stack(
             if agencies is None:
                 agencies, http = http_agencies(settings)
                 stack.push_async_callback(http.aclose)
-            w = build_worker(client, db, agencies, settings.task_queue, sealer=settings.vault_sealer())
+            w = build_worker(
+                client,
+                db,
+                agencies,
+                settings.task_queue,
+                sealer=settings.vault_sealer(),
+                pseudonyms=settings.pseudonyms(),
+            )
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
             # Connector agencies with queues of their own, as the directory stood at start; an

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     decide_step = "decide_step"  # object: a step addressed to the caller's agency (else 404)
     fetch_step_data = "fetch_step_data"  # object: the caller's agency's step, its call running now
     agency_tasks = "agency_tasks"  # object: the caller's agency's own review tasks (else 404)
+    own_profile = "own_profile"  # object: the caller's own profile (by their pseudonym)
     read_catalog = "read_catalog"
     validate_definition = "validate_definition"
     support_cases = "support_cases"  # find, read (audited), act, bulk
@@ -38,6 +39,7 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.decide_step: frozenset({Role.agency}),
     Permission.fetch_step_data: frozenset({Role.agency}),
     Permission.agency_tasks: frozenset({Role.agency}),
+    Permission.own_profile: frozenset({Role.citizen}),
     Permission.read_catalog: _EVERYONE,
     Permission.validate_definition: frozenset({Role.designer}),
     Permission.support_cases: frozenset({Role.support}),

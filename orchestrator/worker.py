@@ -17,11 +17,14 @@ from activities.agency_client import AgencyClient, AgencyPort
 from activities.agency_credentials import SelfIssuedTokens
 from activities.projection import CaseProjection
 from orchestrator.agencies import AgencyDirectory, Hosting
-from orchestrator.case_store import CaseStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.mongo import Document
+from orchestrator.profile_store import ProfileStore
+from orchestrator.profile_updates import ProfileUpdates
+from orchestrator.pseudonyms import Pseudonyms
 from orchestrator.sealing import FieldSealer
 from orchestrator.settings import Settings
+from orchestrator.stores import CaseStores
 from orchestrator.vault import CaseDataStore
 from workflows.life_event import LifeEventCase
 
@@ -35,12 +38,19 @@ def connector(db: AsyncDatabase[Document], agencies: AgencyPort, sealer: FieldSe
 
 
 def build_worker(
-    client: Client, db: AsyncDatabase[Document], agencies: AgencyPort, task_queue: str, *, sealer: FieldSealer
+    client: Client,
+    db: AsyncDatabase[Document],
+    agencies: AgencyPort,
+    task_queue: str,
+    *,
+    sealer: FieldSealer,
+    pseudonyms: Pseudonyms,
 ) -> Worker:
     """The case queue: workflows, their projection, and the calls to agencies without a queue of
     their own (on the workflow's queue an activity can start eagerly, without a round trip)."""
     actions = connector(db, agencies, sealer)
-    projection = CaseProjection(CaseStore(db))
+    stores = CaseStores.on(db, sealer)
+    projection = CaseProjection(stores.cases, ProfileUpdates(stores, ProfileStore(db, sealer), pseudonyms))
     return Worker(
         client,
         task_queue=task_queue,
