@@ -21,6 +21,7 @@ from api.routes import (
     cases,
     catalog,
     codec,
+    data_uses,
     health,
     life_events,
     me,
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         stores = CaseStores.on(db, settings.vault_sealer())
         recent = RecentTriggers(db, settings.trigger_dedup_seconds)
         profiles = ProfileStore(db, settings.vault_sealer())
+        use_log = DataUseLog(db)
         intake = CaseIntake(
             catalog_source,
             stores,
@@ -97,12 +99,13 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
                 stores,
                 temporal,
                 catalog_source.directory,
-                DataExchange(stores.vault, DataUseLog(db)),
+                DataExchange(stores.vault, use_log),
                 audit,
                 settings.pseudonyms(),
             ),
             WorkList(stores.cases, stores.definitions, commands),
             profiles,
+            use_log,
         )
         try:
             yield
@@ -132,6 +135,7 @@ _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     life_events: (*_BASE, 409, 429, 503),
     cases: (*_BASE, 404, 409, 429, 503),
     me: (*_BASE, 503),
+    data_uses: (*_BASE, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
     step_data: (*_BASE, 404, 503),
     work_list: (*_BASE, 404, 409, 429, 503),

@@ -15,6 +15,7 @@ from orchestrator.auth import TokenVerifier
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
+from orchestrator.data_exchange import DataUseLog
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
 from orchestrator.profile_store import ProfileStore
@@ -40,3 +41,4 @@ class Services:
     exchange: AgencyExchange
     work_list: WorkList
     profiles: ProfileStore
+    data_uses: DataUseLog

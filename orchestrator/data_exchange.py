@@ -88,9 +88,21 @@ class DataUseLog:
         await self._uses.insert_one({"_id": use.id, **use.model_dump(exclude={"id"})})
         return use
 
-    async def for_citizen(self, citizen: str, limit: int = 100) -> list[DataUse]:
-        cursor = self._uses.find({"citizen": citizen}).sort([("at", DESCENDING)]).limit(limit)
+    async def for_citizen(
+        self, citizen: str, limit: int = 100, after: DataUse | None = None
+    ) -> list[DataUse]:
+        """Newest first; `after`: the last use of the previous page (ordered by time, then id)."""
+        query: Document = {"citizen": citizen}
+        if after is not None:
+            older = [{"at": {"$lt": after.at}}, {"at": after.at, "_id": {"$lt": after.id}}]
+            query["$or"] = older
+        order = [("at", DESCENDING), ("_id", DESCENDING)]
+        cursor = self._uses.find(query).sort(order).limit(limit)
         return [_use(d) async for d in cursor]
+
+    async def get(self, use_id: str) -> DataUse | None:
+        doc = await self._uses.find_one({"_id": use_id})
+        return _use(doc) if doc else None
 
     async def for_case(self, case_id: str, limit: int = 500) -> list[DataUse]:
         cursor = self._uses.find({"case_id": case_id}).sort([("at", DESCENDING)]).limit(limit)

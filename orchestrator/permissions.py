@@ -22,6 +22,7 @@ class Permission(StrEnum):
     fetch_step_data = "fetch_step_data"  # object: the caller's agency's step, its call running now
     agency_tasks = "agency_tasks"  # object: the caller's agency's own review tasks (else 404)
     own_profile = "own_profile"  # object: the caller's own profile (by their pseudonym)
+    own_data_uses = "own_data_uses"  # object: the shares of the caller's own data
     read_catalog = "read_catalog"
     validate_definition = "validate_definition"
     support_cases = "support_cases"  # find, read (audited), act, bulk
@@ -40,6 +41,7 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.fetch_step_data: frozenset({Role.agency}),
     Permission.agency_tasks: frozenset({Role.agency}),
     Permission.own_profile: frozenset({Role.citizen}),
+    Permission.own_data_uses: frozenset({Role.citizen}),
     Permission.read_catalog: _EVERYONE,
     Permission.validate_definition: frozenset({Role.designer}),
     Permission.support_cases: frozenset({Role.support}),
