@@ -20,7 +20,10 @@ from activities.simulator import create_simulator_app
 from api.app import create_app
 from orchestrator.catalog import CatalogSource
 from orchestrator.mongo import connect, ensure_indexes
+from orchestrator.profile_store import ProfileStore
+from orchestrator.profile_updates import ProfileUpdates
 from orchestrator.reconciler import Reconciler
+from orchestrator.retention import Retention
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
@@ -54,8 +57,9 @@ async def serving(app: FastAPI, host: str, port: int, name: str) -> AsyncIterato
         await task
 
 
-async def _sweep_forever(reconciler: Reconciler, settings: Settings) -> None:
-    """Start orphans and re-project stale cases; a failed sweep is logged and tried again."""
+async def _sweep_forever(reconciler: Reconciler, retention: Retention, settings: Settings) -> None:
+    """Start orphans, re-project stale cases and remove personal data past its retention; a
+    failed sweep is logged and tried again."""
     quiet = timedelta(seconds=settings.reconcile_quiet_seconds)
     while True:
         await asyncio.sleep(settings.reconcile_interval_seconds)
@@ -63,6 +67,10 @@ async def _sweep_forever(reconciler: Reconciler, settings: Settings) -> None:
             await reconciler.sweep(quiet)
         except Exception:
             log.exception("reconcile_failed")
+        try:
+            await retention.sweep()
+        except Exception:
+            log.exception("retention_sweep_failed")
 
 
 @asynccontextmanager
@@ -111,14 +119,20 @@ async def running_stack(
             ):
                 await stack.enter_async_context(agency_worker)
                 log.info("worker_started", task_queue=agency_worker.task_queue)
+            stores = CaseStores.on(db, settings.vault_sealer())
+            profiles = ProfileUpdates(
+                stores, ProfileStore(db, settings.vault_sealer()), settings.pseudonyms()
+            )
             reconciler = Reconciler(
-                CaseStores.on(db, settings.vault_sealer()),
+                stores,
                 client,
                 settings.task_queue,
                 catalog.directory,
                 pseudonyms=settings.pseudonyms(),
+                profiles=profiles,
             )
-            sweeper = asyncio.create_task(_sweep_forever(reconciler, settings))
+            retention = Retention(stores, profiles, settings.retention_days)
+            sweeper = asyncio.create_task(_sweep_forever(reconciler, retention, settings))
             stack.callback(sweeper.cancel)
         if api:
             await stack.enter_async_context(

@@ -180,6 +180,18 @@ class CaseStore:
         cursor = self._cases.find(query).sort("updated_at", 1).limit(limit)
         return [CaseRecord.model_validate(doc) async for doc in cursor]
 
+    async def ended_before(self, before: datetime, limit: int) -> list[CaseRecord]:
+        """Cases that ended (final status) before `before` and still hold personal data: what
+        retention removes. The last projection's time stands for the end (a later resync only
+        moves it later, never earlier)."""
+        query = {"status": {"$in": _FINAL}, "updated_at": {"$lt": before}, "personal_data_removed_at": None}
+        cursor = self._cases.find(query, {"notes": 0, "timeline": 0}).sort("updated_at", 1).limit(limit)
+        return [CaseRecord.model_validate(doc) async for doc in cursor]
+
+    async def data_removed(self, case_id: str, at: datetime) -> None:
+        """Retention's mark: the case's personal data is gone; the rest of the view stays."""
+        await self._cases.update_one({"_id": case_id}, {"$set": {"personal_data_removed_at": at}})
+
     async def all_ids(self, limit: int) -> list[str]:
         return [doc["_id"] async for doc in self._cases.find({}, {"_id": 1}).limit(limit)]
 
