@@ -134,7 +134,7 @@ _BASE = (400, 401, 403, 411, 413, 422)
 _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     life_events: (*_BASE, 409, 429, 503),
     cases: (*_BASE, 404, 409, 429, 503),
-    me: (*_BASE, 503),
+    me: (*_BASE, 429, 503),
     data_uses: (*_BASE, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
     step_data: (*_BASE, 404, 503),

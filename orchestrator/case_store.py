@@ -112,8 +112,21 @@ class CaseStore:
             raise CaseNotFound(case_id)
         return CaseRecord.model_validate(doc)
 
-    async def list_for_citizen(self, citizen_id: str, limit: int = 100) -> list[CaseRecord]:
-        cursor = self._cases.find({"citizen_id": citizen_id}).sort("created_at", -1).limit(limit)
+    async def list_for_citizen(
+        self,
+        citizen_id: str,
+        limit: int = 100,
+        *,
+        where: Document | None = None,
+        after: CaseRecord | None = None,
+    ) -> list[CaseRecord]:
+        """Newest first (then by id); `where`: further conditions, `after`: the previous page's last."""
+        clauses: list[Document] = [{"citizen_id": citizen_id}, *([where] if where else [])]
+        if after is not None:
+            older = {"created_at": {"$lt": after.created_at}}
+            clauses.append({"$or": [older, {"created_at": after.created_at, "_id": {"$lt": after.case_id}}]})
+        order = [("created_at", -1), ("_id", -1)]
+        cursor = self._cases.find({"$and": clauses}).sort(order).limit(limit)
         return [CaseRecord.model_validate(doc) async for doc in cursor]
 
     async def waiting_on_agency(self, agency: str, type_: str | None, limit: int) -> list[CaseRecord]:
