@@ -3,7 +3,7 @@
 A local activity, because one database write needs no trip through a task queue
 (`../shared/bench/readmodel_cost.py`: one per wake-up keeps about 0.88 of bare Temporal).
 It is also where OneStop learns that a case completed, so the citizen's profile is updated here
-(`orchestrator/profile_updates.py`), after the case's own state is written.
+(`orchestrator/profile_updates.py`), just before the case's own state is written.
 """
 
 from __future__ import annotations
@@ -22,6 +22,6 @@ class CaseProjection:
 
     @activity.defn(name="project_case")
     async def project_case(self, state: CaseState) -> None:
+        if self._profiles is not None:  # first: "completed" is read only once the profile knows
+            await self._profiles.on_projection(state.case_id, state.status)
         await self._cases.project(state)
-        if self._profiles is not None:
-            await self._profiles.after_projection(state.case_id, state.status)

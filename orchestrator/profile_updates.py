@@ -39,10 +39,11 @@ class ProfileUpdates:
         self._profiles = profiles
         self._pseudonyms = pseudonyms
 
-    async def after_projection(self, case_id: str, status: CaseStatus) -> None:
-        """Called wherever a case's state is projected: a completed case updates the profile.
-        A failure is logged, not raised: the case's projection must not wait on the profile,
-        and the retention sweep applies the case again before its data goes."""
+    async def on_projection(self, case_id: str, status: CaseStatus) -> None:
+        """Called wherever a case's state is projected, before it is written: a citizen who
+        reads the case completed finds the profile updated already. A failure is logged, not
+        raised: the projection must not wait on the profile, and the retention sweep applies
+        the case again before its data goes."""
         if status is not CaseStatus.completed:
             return
         try:
@@ -51,10 +52,9 @@ class ProfileUpdates:
             log.warning("profile_update_failed", case_id=case_id, error=type(exc).__name__)
 
     async def apply(self, case_id: str) -> bool:
-        """Write a completed case's linked inputs to its citizen's profile; True if it changed."""
+        """Write a completed case's linked inputs to its citizen's profile; True if it changed.
+        The caller knows the case completed (the state being projected, or the read model)."""
         record = await self._stores.cases.get(case_id)
-        if record.status is not CaseStatus.completed:
-            return False
         definition = await self._stores.definitions.get(record.definition_id)
         links = definition.profile_updates()
         values = await self._stores.vault.fields(case_id, list(links)) if links else {}

@@ -94,9 +94,9 @@ class Reconciler:
         if description.workflow_type != _CURRENT_TYPE:
             return Resynced.unchanged  # a retired engine's case: it wrote its own read model
         state = await handle.query("state", result_type=CaseState, rpc_timeout=_QUERY_TIMEOUT)
-        await self._cases.project(state)
         if self._profiles is not None:
-            await self._profiles.after_projection(record.case_id, state.status)
+            await self._profiles.on_projection(record.case_id, state.status)
+        await self._cases.project(state)
         log.info("case_resynced", case_id=record.case_id, status=state.status.value)
         return Resynced.projected
 

@@ -35,7 +35,7 @@ class Retention:
         for record in await self._cases.ended_before(at - self._keep, limit):
             if record.status is CaseStatus.completed:
                 # The profile's last chance at what the case learnt; a failure does not keep data.
-                await self._profiles.after_projection(record.case_id, record.status)
+                await self._profiles.on_projection(record.case_id, record.status)
             try:
                 await self._vault.remove_personal(record.case_id, at)
                 await self._cases.data_removed(record.case_id, at)
