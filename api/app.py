@@ -16,7 +16,19 @@ from api.console import router as console
 from api.life_event_schemas import document_life_events
 from api.pages import assets
 from api.rate_limits import RateLimiter, RateLimits
-from api.routes import agency_tasks, cases, catalog, codec, health, life_events, step_data, support, work_list
+from api.routes import (
+    agency_tasks,
+    cases,
+    catalog,
+    codec,
+    data_uses,
+    health,
+    life_events,
+    me,
+    step_data,
+    support,
+    work_list,
+)
 from api.services import Services
 from orchestrator.agency_exchange import AgencyExchange
 from orchestrator.audit_log import AuditLog
@@ -26,6 +38,7 @@ from orchestrator.catalog import CatalogSource
 from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
+from orchestrator.profile_store import ProfileStore
 from orchestrator.recent_triggers import RecentTriggers
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
@@ -46,10 +59,18 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         db = mongo[settings.mongodb_database]
         await ensure_indexes(db)
         temporal = await connect_temporal(settings)
-        stores = CaseStores.on(db)
+        stores = CaseStores.on(db, settings.vault_sealer())
         recent = RecentTriggers(db, settings.trigger_dedup_seconds)
+        profiles = ProfileStore(db, settings.vault_sealer())
+        use_log = DataUseLog(db)
         intake = CaseIntake(
-            catalog_source, stores, temporal, settings.task_queue, recent, pseudonyms=settings.pseudonyms()
+            catalog_source,
+            stores,
+            temporal,
+            settings.task_queue,
+            recent,
+            pseudonyms=settings.pseudonyms(),
+            profiles=profiles,
         )
         audit = AuditLog(db)
         tokens = settings.token_verifier()
@@ -78,11 +99,13 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
                 stores,
                 temporal,
                 catalog_source.directory,
-                DataExchange(stores.vault, DataUseLog(db)),
+                DataExchange(stores.vault, use_log),
                 audit,
                 settings.pseudonyms(),
             ),
             WorkList(stores.cases, stores.definitions, commands),
+            profiles,
+            use_log,
         )
         try:
             yield
@@ -111,6 +134,8 @@ _BASE = (400, 401, 403, 411, 413, 422)
 _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     life_events: (*_BASE, 409, 429, 503),
     cases: (*_BASE, 404, 409, 429, 503),
+    me: (*_BASE, 429, 503),
+    data_uses: (*_BASE, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
     step_data: (*_BASE, 404, 503),
     work_list: (*_BASE, 404, 409, 429, 503),

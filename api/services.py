@@ -15,8 +15,10 @@ from orchestrator.auth import TokenVerifier
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
+from orchestrator.data_exchange import DataUseLog
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
+from orchestrator.profile_store import ProfileStore
 from orchestrator.settings import Settings
 from orchestrator.support_desk import SupportDesk
 from orchestrator.work_list import WorkList
@@ -38,3 +40,5 @@ class Services:
     limits: RateLimits
     exchange: AgencyExchange
     work_list: WorkList
+    profiles: ProfileStore
+    data_uses: DataUseLog

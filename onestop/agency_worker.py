@@ -101,7 +101,14 @@ async def serving_agency(
             stack.push_async_callback(mongo.close)
             port, http = http_agencies(settings, lambda: directory)
             stack.push_async_callback(http.aclose)
-            workers = build_connector_workers(client, mongo[settings.mongodb_database], port, directory, name)
+            workers = build_connector_workers(
+                client,
+                mongo[settings.mongodb_database],
+                port,
+                directory,
+                name,
+                sealer=settings.vault_sealer(),
+            )
         for worker in workers:
             await stack.enter_async_context(worker)
         log.info("agency_worker_started", agency=name, task_queue=spec.task_queue, hosting=spec.hosting.value)

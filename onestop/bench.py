@@ -37,6 +37,7 @@ from orchestrator.definition import LifeEventDefinition, StepDefinition
 from orchestrator.embedded import EmbeddedServers, free_port
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect
+from orchestrator.profile_store import ProfileStore
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal, workflow_id
@@ -115,7 +116,12 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
     db = mongo[settings.mongodb_database]
     catalog = CatalogSource(settings.catalog_path)
     intake = CaseIntake(
-        catalog, CaseStores.on(db), client, settings.task_queue, pseudonyms=settings.pseudonyms()
+        catalog,
+        CaseStores.on(db, settings.vault_sealer()),
+        client,
+        settings.task_queue,
+        pseudonyms=settings.pseudonyms(),
+        profiles=ProfileStore(db, settings.vault_sealer()),
     )
     try:
         async with running_stack(settings, api=False, simulators=False, agencies=agencies):

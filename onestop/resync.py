@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from orchestrator.catalog import CatalogSource
 from orchestrator.errors import CaseNotFound
 from orchestrator.mongo import connect
+from orchestrator.profile_store import ProfileStore
+from orchestrator.profile_updates import ProfileUpdates
 from orchestrator.reconciler import Reconciler, Resynced
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
@@ -25,12 +27,19 @@ RESYNC_LIMIT = 100_000
 async def reconciler(settings: Settings) -> AsyncIterator[tuple[Reconciler, CaseStores]]:
     mongo = connect(settings.mongodb_url, settings.mongodb_timeout_ms)
     try:
-        stores = CaseStores.on(mongo[settings.mongodb_database])
+        db = mongo[settings.mongodb_database]
+        stores = CaseStores.on(db, settings.vault_sealer())
+        profiles = ProfileUpdates(stores, ProfileStore(db, settings.vault_sealer()), settings.pseudonyms())
         temporal = await connect_temporal(settings)
         catalog = CatalogSource(settings.catalog_path)
         yield (
             Reconciler(
-                stores, temporal, settings.task_queue, catalog.directory, pseudonyms=settings.pseudonyms()
+                stores,
+                temporal,
+                settings.task_queue,
+                catalog.directory,
+                pseudonyms=settings.pseudonyms(),
+                profiles=profiles,
             ),
             stores,
         )

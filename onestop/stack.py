@@ -21,7 +21,10 @@ from activities.simulator import create_simulator_app
 from api.app import create_app
 from orchestrator.catalog import CatalogSource
 from orchestrator.mongo import connect, ensure_indexes
+from orchestrator.profile_store import ProfileStore
+from orchestrator.profile_updates import ProfileUpdates
 from orchestrator.reconciler import Reconciler
+from orchestrator.retention import Retention
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
@@ -55,8 +58,9 @@ async def serving(app: FastAPI, host: str, port: int, name: str) -> AsyncIterato
         await task
 
 
-async def _sweep_forever(reconciler: Reconciler, settings: Settings) -> None:
-    """Start orphans and re-project stale cases; a failed sweep is logged and tried again."""
+async def _sweep_forever(reconciler: Reconciler, retention: Retention, settings: Settings) -> None:
+    """Start orphans, re-project stale cases and remove personal data past its retention; a
+    failed sweep is logged and tried again."""
     quiet = timedelta(seconds=settings.reconcile_quiet_seconds)
     while True:
         await asyncio.sleep(settings.reconcile_interval_seconds)
@@ -64,6 +68,10 @@ async def _sweep_forever(reconciler: Reconciler, settings: Settings) -> None:
             await reconciler.sweep(quiet)
         except Exception:
             log.exception("reconcile_failed")
+        try:
+            await retention.sweep()
+        except Exception:
+            log.exception("retention_sweep_failed")
 
 
 @asynccontextmanager
@@ -105,24 +113,38 @@ async def running_stack(
                 health = agency_health(settings, connector, db, client)
                 stack.push_async_callback(health.close)
                 agencies = connector
-            w = build_worker(client, db, agencies, settings.task_queue, health)
+            w = build_worker(
+                client,
+                db,
+                agencies,
+                settings.task_queue,
+                health,
+                sealer=settings.vault_sealer(),
+                pseudonyms=settings.pseudonyms(),
+            )
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
             # Connector agencies with queues of their own, as the directory stood at start; an
             # agency that runs its own worker is left to it (`onestop worker --agency NAME`).
             for agency_worker in build_connector_workers(
-                client, db, agencies, catalog.directory(), health=health
+                client, db, agencies, catalog.directory(), health=health, sealer=settings.vault_sealer()
             ):
                 await stack.enter_async_context(agency_worker)
                 log.info("worker_started", task_queue=agency_worker.task_queue)
+            stores = CaseStores.on(db, settings.vault_sealer())
+            profiles = ProfileUpdates(
+                stores, ProfileStore(db, settings.vault_sealer()), settings.pseudonyms()
+            )
             reconciler = Reconciler(
-                CaseStores.on(db),
+                stores,
                 client,
                 settings.task_queue,
                 catalog.directory,
                 pseudonyms=settings.pseudonyms(),
+                profiles=profiles,
             )
-            sweeper = asyncio.create_task(_sweep_forever(reconciler, settings))
+            retention = Retention(stores, profiles, settings.retention_days)
+            sweeper = asyncio.create_task(_sweep_forever(reconciler, retention, settings))
             stack.callback(sweeper.cancel)
         if api:
             await stack.enter_async_context(

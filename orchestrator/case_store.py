@@ -112,8 +112,21 @@ class CaseStore:
             raise CaseNotFound(case_id)
         return CaseRecord.model_validate(doc)
 
-    async def list_for_citizen(self, citizen_id: str, limit: int = 100) -> list[CaseRecord]:
-        cursor = self._cases.find({"citizen_id": citizen_id}).sort("created_at", -1).limit(limit)
+    async def list_for_citizen(
+        self,
+        citizen_id: str,
+        limit: int = 100,
+        *,
+        where: Document | None = None,
+        after: CaseRecord | None = None,
+    ) -> list[CaseRecord]:
+        """Newest first (then by id); `where`: further conditions, `after`: the previous page's last."""
+        clauses: list[Document] = [{"citizen_id": citizen_id}, *([where] if where else [])]
+        if after is not None:
+            older = {"created_at": {"$lt": after.created_at}}
+            clauses.append({"$or": [older, {"created_at": after.created_at, "_id": {"$lt": after.case_id}}]})
+        order = [("created_at", -1), ("_id", -1)]
+        cursor = self._cases.find({"$and": clauses}).sort(order).limit(limit)
         return [CaseRecord.model_validate(doc) async for doc in cursor]
 
     async def waiting_on_agency(self, agency: str, type_: str | None, limit: int) -> list[CaseRecord]:
@@ -190,6 +203,18 @@ class CaseStore:
         """How many cases of `type_` that are not final are pinned to each definition digest."""
         query: Document = {"type": type_, "status": {"$nin": _FINAL}}
         return {d: await self._cases.count_documents({**query, "definition_id": d}) for d in digests}
+
+    async def ended_before(self, before: datetime, limit: int) -> list[CaseRecord]:
+        """Cases that ended (final status) before `before` and still hold personal data: what
+        retention removes. The last projection's time stands for the end (a later resync only
+        moves it later, never earlier)."""
+        query = {"status": {"$in": _FINAL}, "updated_at": {"$lt": before}, "personal_data_removed_at": None}
+        cursor = self._cases.find(query, {"notes": 0, "timeline": 0}).sort("updated_at", 1).limit(limit)
+        return [CaseRecord.model_validate(doc) async for doc in cursor]
+
+    async def data_removed(self, case_id: str, at: datetime) -> None:
+        """Retention's mark: the case's personal data is gone; the rest of the view stays."""
+        await self._cases.update_one({"_id": case_id}, {"$set": {"personal_data_removed_at": at}})
 
     async def all_ids(self, limit: int) -> list[str]:
         return [doc["_id"] async for doc in self._cases.find({}, {"_id": 1}).limit(limit)]

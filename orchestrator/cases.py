@@ -106,6 +106,9 @@ class CaseView(BaseModel):
     created_at: datetime
     updated_at: datetime
     outputs: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
+    personal_data_removed_at: datetime | None = Field(
+        default=None, description="when retention removed the case's personal data (the view stays)"
+    )
 
 
 def question_id(asked_at: datetime | None) -> str:

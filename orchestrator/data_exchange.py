@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -94,6 +95,22 @@ class DataUseLog:
             await self._uses.insert_one({"_id": use.id, **use.model_dump(exclude={"id"})})
         return use
 
+    async def for_citizen(
+        self, citizen: str, limit: int = 100, after: DataUse | None = None
+    ) -> list[DataUse]:
+        """Newest first; `after`: the last use of the previous page (ordered by time, then id)."""
+        query: Document = {"citizen": citizen}
+        if after is not None:
+            older = [{"at": {"$lt": after.at}}, {"at": after.at, "_id": {"$lt": after.id}}]
+            query["$or"] = older
+        order = [("at", DESCENDING), ("_id", DESCENDING)]
+        cursor = self._uses.find(query).sort(order).limit(limit)
+        return [_use(d) async for d in cursor]
+
+    async def get(self, use_id: str) -> DataUse | None:
+        doc = await self._uses.find_one({"_id": use_id})
+        return _use(doc) if doc else None
+
 
 class DataExchange:
     """Reads a share's fields and logs it; both channels go through `release`."""
@@ -107,3 +124,7 @@ class DataExchange:
         if fields:  # a step that sends nothing shares nothing (and costs no write)
             await self._log.append(share, list(fields), channel)
         return Released(subject=subject, fields=fields)
+
+
+def _use(doc: Document) -> DataUse:
+    return DataUse.model_validate({**doc, "id": doc["_id"]})

@@ -18,7 +18,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from orchestrator.errors import InputError
 
@@ -52,6 +61,23 @@ def python_type(field_type: FieldType) -> Any:
     return _PYTHON_TYPES[field_type]
 
 
+class ProfileLink(BaseModel):
+    """Which profile field an input is (`orchestrator/profile.py`): with `prefill`, a case the
+    citizen starts without the input takes the profile's value; with `update`, the value of a
+    completed case becomes the profile's. `profile: address` is short for both."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    field: str = Field(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*)?$", description="e.g. address, children.name")
+    prefill: bool = True
+    update: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: object) -> object:
+        return {"field": value} if isinstance(value, str) else value
+
+
 class InputField(BaseModel):
     """One field the citizen gives. `personal` fields never enter a Temporal history."""
 
@@ -63,6 +89,7 @@ class InputField(BaseModel):
     personal: bool = True
     required: bool = True
     default: JsonValue = None
+    profile: ProfileLink | None = None
 
 
 class StepKind(StrEnum):
@@ -155,6 +182,16 @@ class LifeEventDefinition(BaseModel):
     def field(self, name: str) -> InputField | None:
         return next((f for f in self.inputs if f.name == name), None)
 
+    def prefilled_from(self) -> dict[str, str]:
+        """Input name -> the profile field that fills it when the citizen leaves it out; a list
+        record's field (`children.name`) never does: a new birth is not an older child."""
+        links = [f for f in self.inputs if f.profile and f.profile.prefill and "." not in f.profile.field]
+        return {f.name: f.profile.field for f in links if f.profile}
+
+    def profile_updates(self) -> dict[str, str]:
+        """Input name -> the profile field a completed case sets (or adds a record to)."""
+        return {f.name: f.profile.field for f in self.inputs if f.profile and f.profile.update}
+
     @property
     def fact_names(self) -> list[str]:
         """Non-personal inputs: the only case data the workflow (and its conditions) may see."""
@@ -191,7 +228,8 @@ class LifeEventDefinition(BaseModel):
 
 
 def validate_data(model: DataModel, data: Mapping[str, object]) -> dict[str, JsonValue]:
-    """Validated data as JSON values, or an InputError naming every bad field as `data.<name>`."""
+    """Validated data as JSON values, or an InputError naming every bad field as `data.<name>`
+    (five missing fields are five entries: a form can mark them all at once)."""
     try:
         validated = model.model_validate(data)
     except ValidationError as exc:

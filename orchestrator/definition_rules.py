@@ -11,6 +11,7 @@ from typing import Any
 from orchestrator import conditions
 from orchestrator.agencies import ActionSpec, AgencyDirectory
 from orchestrator.definition import FieldType, LifeEventDefinition, StepDefinition, StepKind
+from orchestrator.profile import PATHS, RECORD_KEYS
 from orchestrator.suggest import did_you_mean
 
 _ZERO: dict[FieldType, object] = {
@@ -36,6 +37,7 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
         for f in definition.inputs
         if not f.personal
     }
+    problems += _profile_links(definition)
     personal = [f.name for f in definition.inputs if f.personal]
     types = {f.name: f.type.value for f in definition.inputs}
     ids = [s.id for s in definition.steps]
@@ -150,6 +152,30 @@ def _input_model_problems(
 
 _WIDENS: dict[FieldType, tuple[FieldType, ...]] = {FieldType.number: (FieldType.integer,)}
 """Field types an agency's type accepts besides itself: an integer is a number."""
+
+
+def _profile_links(definition: LifeEventDefinition) -> list[tuple[tuple[Any, ...], str]]:
+    """A link names a profile field of the input's type, and each list record a case adds to
+    the profile has its key field (a child's name)."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    linked: list[str] = []
+    for i, f in enumerate(definition.inputs):
+        if f.profile is None:
+            continue
+        at = ("inputs", i, "profile")
+        path = f.profile.field
+        linked.append(path)
+        wanted = PATHS.get(path)
+        if wanted is None:
+            problems.append(((*at, "field"), f"no profile field {path!r}{did_you_mean(path, PATHS)}"))
+        elif wanted is not f.type:
+            problems.append(
+                ((*at, "field"), f"profile field {path!r} is a {wanted.value}, not a {f.type.value}")
+            )
+    for list_name, key in RECORD_KEYS.items():
+        if any(p.startswith(f"{list_name}.") for p in linked) and key not in linked:
+            problems.append((("inputs",), f"inputs add to the profile's {list_name}: link one to {key!r}"))
+    return problems
 
 
 def _ancestors(definition: LifeEventDefinition, step_id: str) -> list[str]:

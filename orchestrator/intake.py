@@ -30,6 +30,8 @@ from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import AgencyTerms, LifeEventInput
 from orchestrator.definition import LifeEventDefinition, validate_data
 from orchestrator.errors import IdempotencyConflict, Unavailable
+from orchestrator.profile_store import ProfileStore
+from orchestrator.profile_updates import prefill
 from orchestrator.pseudonyms import Pseudonyms
 from orchestrator.recent_triggers import RecentTriggers
 from orchestrator.stores import CaseStores
@@ -51,8 +53,11 @@ class CaseIntake:
         recent: RecentTriggers | None = None,
         *,
         pseudonyms: Pseudonyms,
+        profiles: ProfileStore,
     ) -> None:
+        """`profiles`: what pre-fills a life event's inputs the citizen leaves out."""
         self._catalog = catalog
+        self._profiles = profiles
         self._pseudonyms = pseudonyms
         self._recent = recent
         self._cases = stores.cases
@@ -66,8 +71,17 @@ class CaseIntake:
     ) -> tuple[CaseRecord, bool]:
         catalog = self._catalog.current()
         definition = catalog.get(type_)
-        clean = validate_data(definition.data_model(), data)
-        request_hash = hashlib.sha256(json.dumps([type_, clean], sort_keys=True).encode()).hexdigest()
+        filled = await self._prefilled(citizen_id, definition, data)
+        model = definition.data_model()
+        optional = {k for k, f in model.model_fields.items() if not f.is_required()}
+        clean = validate_data(model, {**data, **filled})  # what the case stores
+        # Over what the citizen sent, each pre-filled input as if left empty: a retry with its key
+        # is the same request, whatever the profile (a completed case) has learnt meanwhile.
+        asked = {
+            **clean,
+            **{k: model.model_fields[k].get_default() if k in optional else None for k in filled},
+        }
+        request_hash = hashlib.sha256(json.dumps([type_, asked], sort_keys=True).encode()).hexdigest()
         if idempotency_key:
             case_id = str(uuid.uuid5(_CASE_NAMESPACE, f"{citizen_id}\x00{idempotency_key}"))
         elif self._recent is not None:  # an identical report moments ago is the same case
@@ -115,6 +129,15 @@ class CaseIntake:
             log.warning("case_start_deferred", case_id=case_id)
         log.info("case_accepted", case_id=case_id, type=type_, created=created)
         return record, created
+
+    async def _prefilled(
+        self, citizen_id: str, definition: LifeEventDefinition, data: dict[str, JsonValue]
+    ) -> dict[str, JsonValue]:
+        """The profile's values for linked inputs left out; no read when nothing is missing."""
+        if all(data.get(name) is not None for name in definition.prefilled_from()):
+            return {}
+        profile = await self._profiles.get(self._pseudonyms.of(citizen_id))
+        return prefill(definition, profile, data)
 
 
 def agency_terms(directory: AgencyDirectory, definition: LifeEventDefinition) -> dict[str, AgencyTerms]:

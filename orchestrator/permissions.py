@@ -21,6 +21,8 @@ class Permission(StrEnum):
     decide_step = "decide_step"  # object: a step addressed to the caller's agency (else 404)
     fetch_step_data = "fetch_step_data"  # object: the caller's agency's step, its call running now
     agency_tasks = "agency_tasks"  # object: the caller's agency's own review tasks (else 404)
+    own_profile = "own_profile"  # object: the caller's own profile (by their pseudonym)
+    own_data_uses = "own_data_uses"  # object: the shares of the caller's own data
     read_catalog = "read_catalog"
     validate_definition = "validate_definition"
     try_definition = "try_definition"  # a dry run on sample data: no agency is called
@@ -40,6 +42,8 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.decide_step: frozenset({Role.agency}),
     Permission.fetch_step_data: frozenset({Role.agency}),
     Permission.agency_tasks: frozenset({Role.agency}),
+    Permission.own_profile: frozenset({Role.citizen}),
+    Permission.own_data_uses: frozenset({Role.citizen}),
     Permission.read_catalog: _EVERYONE,
     Permission.validate_definition: frozenset({Role.designer}),
     Permission.try_definition: frozenset({Role.designer}),

@@ -21,6 +21,7 @@ from orchestrator.agencies import AgencyDirectory
 from orchestrator.case_store import CaseRecord, now
 from orchestrator.contracts import CaseState, LifeEventInput
 from orchestrator.intake import agency_terms, start_case
+from orchestrator.profile_updates import ProfileUpdates
 from orchestrator.pseudonyms import Pseudonyms
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
@@ -46,9 +47,13 @@ class Reconciler:
         directory: Callable[[], AgencyDirectory],
         *,
         pseudonyms: Pseudonyms,
+        profiles: ProfileUpdates | None = None,
     ) -> None:
         """`directory` gives the live agency directory (`CatalogSource.directory`): an orphan
-        started an hour after the catalog changed gets the terms intake would give it now."""
+        started an hour after the catalog changed gets the terms intake would give it now.
+        `profiles`: a case a resync finds completed updates its citizen's profile, as its
+        projection would have."""
+        self._profiles = profiles
         self._pseudonyms = pseudonyms
         self._cases = stores.cases
         self._vault = stores.vault
@@ -89,6 +94,8 @@ class Reconciler:
         if description.workflow_type != _CURRENT_TYPE:
             return Resynced.unchanged  # a retired engine's case: it wrote its own read model
         state = await handle.query("state", result_type=CaseState, rpc_timeout=_QUERY_TIMEOUT)
+        if self._profiles is not None:
+            await self._profiles.on_projection(record.case_id, state.status)
         await self._cases.project(state)
         log.info("case_resynced", case_id=record.case_id, status=state.status.value)
         return Resynced.projected

@@ -18,10 +18,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from orchestrator.auth import TokenRules, TokenVerifier
 from orchestrator.payload_codec import new_key
 from orchestrator.pseudonyms import Pseudonyms
+from orchestrator.sealing import FieldSealer, parse_vault_keys
 
 DEV_SECRET_FILE = "jwt.key"
 DEV_PAYLOAD_KEY_FILE = "payload-keys.json"
 DEV_PSEUDONYM_KEY_FILE = "pseudonym.key"
+DEV_VAULT_KEY_FILE = "vault-keys.json"
 
 
 class Settings(BaseSettings):
@@ -101,6 +103,14 @@ class Settings(BaseSettings):
     )
     payload_key_id: str = Field(default="", description="the key that encrypts; needed with two or more")
     pseudonym_key: str = Field(default="", description="keys the citizen pseudonyms Temporal sees")
+    vault_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="keys of personal data at rest (case data, profiles), key id -> base64 of 32 bytes",
+    )
+    vault_key_id: str = Field(default="", description="the vault key that encrypts; needed with two or more")
+    retention_days: float = Field(
+        default=90.0, gt=0, le=36_500, description="how long a case's personal data outlives the case"
+    )
     temporal_ui_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8233", "http://localhost:8233"],
         description="origins allowed to call the payload codec (the Temporal UI)",
@@ -120,7 +130,7 @@ class Settings(BaseSettings):
         if not self.payload_keys:
             if self.environment == "production":
                 raise ValueError("ONESTOP_PAYLOAD_KEYS must be set in production")
-            self.payload_keys = _dev_payload_keys(self.home)
+            self.payload_keys = _dev_keys(self.home, DEV_PAYLOAD_KEY_FILE)
         if not self.pseudonym_key:
             if self.environment == "production":
                 raise ValueError("ONESTOP_PSEUDONYM_KEY must be set in production")
@@ -129,6 +139,14 @@ class Settings(BaseSettings):
             if len(self.payload_keys) != 1:
                 raise ValueError("ONESTOP_PAYLOAD_KEY_ID must name the key that encrypts")
             self.payload_key_id = next(iter(self.payload_keys))
+        if not self.vault_keys:
+            if self.environment == "production":
+                raise ValueError("ONESTOP_VAULT_KEYS must be set in production")
+            self.vault_keys = _dev_keys(self.home, DEV_VAULT_KEY_FILE)
+        if not self.vault_key_id:
+            if len(self.vault_keys) != 1:
+                raise ValueError("ONESTOP_VAULT_KEY_ID must name the vault key that encrypts")
+            self.vault_key_id = next(iter(self.vault_keys))
         if not self.agency_base_url:
             self.agency_base_url = f"http://127.0.0.1:{self.simulator_port}"
         if not self.api_url:
@@ -137,6 +155,10 @@ class Settings(BaseSettings):
 
     def pseudonyms(self) -> Pseudonyms:
         return Pseudonyms(self.pseudonym_key)
+
+    def vault_sealer(self) -> FieldSealer:
+        """What seals personal values at rest (`orchestrator/sealing.py`)."""
+        return FieldSealer(parse_vault_keys(self.vault_keys), self.vault_key_id)
 
     @property
     def token_rules(self) -> TokenRules:
@@ -161,11 +183,9 @@ class Settings(BaseSettings):
         return not self.mongodb_url
 
 
-def _dev_payload_keys(home: Path) -> dict[str, str]:
-    """A per-machine payload key, so a restarted dev stack reads its histories."""
-    keys: dict[str, str] = json.loads(
-        _dev_file(home, DEV_PAYLOAD_KEY_FILE, lambda: json.dumps({"dev-1": new_key()}))
-    )
+def _dev_keys(home: Path, name: str) -> dict[str, str]:
+    """A per-machine key ring (payloads, the vault), so a restarted dev stack reads its data."""
+    keys: dict[str, str] = json.loads(_dev_file(home, name, lambda: json.dumps({"dev-1": new_key()})))
     return keys
 
 

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from orchestrator.case_store import CaseStore
 from orchestrator.definition_store import DefinitionStore
 from orchestrator.mongo import Document
+from orchestrator.sealing import FieldSealer
 from orchestrator.vault import CaseDataStore
 
 
@@ -19,5 +20,6 @@ class CaseStores:
     definitions: DefinitionStore
 
     @classmethod
-    def on(cls, db: AsyncDatabase[Document]) -> CaseStores:
-        return cls(CaseStore(db), CaseDataStore(db), DefinitionStore(db))
+    def on(cls, db: AsyncDatabase[Document], sealer: FieldSealer) -> CaseStores:
+        """`sealer`: what seals the citizen's data at rest (`Settings.vault_sealer`)."""
+        return cls(CaseStore(db), CaseDataStore(db, sealer), DefinitionStore(db))

@@ -73,6 +73,11 @@ def mongo_query(
     return query, (field, -1 if filter.sort.value.startswith("-") else 1)
 
 
+def status_clause(status: CaseStatus) -> Document:
+    """Cases that may have `status` as read (a superset for open statuses: check each row)."""
+    return _status(status)
+
+
 def _status(status: CaseStatus) -> Document:
     if status in FINAL_CASE_STATUSES:
         return {"status": status.value}

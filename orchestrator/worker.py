@@ -24,7 +24,12 @@ from orchestrator.agency_recovery import CaseWaker
 from orchestrator.case_store import CaseStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.mongo import Document
+from orchestrator.profile_store import ProfileStore
+from orchestrator.profile_updates import ProfileUpdates
+from orchestrator.pseudonyms import Pseudonyms
+from orchestrator.sealing import FieldSealer
 from orchestrator.settings import Settings
+from orchestrator.stores import CaseStores
 from orchestrator.vault import CaseDataStore
 from workflows.life_event import LifeEventCase
 
@@ -33,10 +38,10 @@ WORKFLOWS: list[type] = [LifeEventCase]
 
 
 def connector(
-    db: AsyncDatabase[Document], agencies: AgencyPort, health: AgencyHealth | None
+    db: AsyncDatabase[Document], agencies: AgencyPort, health: AgencyHealth | None, sealer: FieldSealer
 ) -> AgencyActions:
     """OneStop's HTTP connector activities, sharing one data exchange."""
-    return AgencyActions(DataExchange(CaseDataStore(db), DataUseLog(db)), agencies, health)
+    return AgencyActions(DataExchange(CaseDataStore(db, sealer), DataUseLog(db)), agencies, health)
 
 
 def build_worker(
@@ -45,11 +50,15 @@ def build_worker(
     agencies: AgencyPort,
     task_queue: str,
     health: AgencyHealth | None = None,
+    *,
+    sealer: FieldSealer,
+    pseudonyms: Pseudonyms,
 ) -> Worker:
     """The case queue: workflows, their projection, and the calls to agencies without a queue of
     their own (on the workflow's queue an activity can start eagerly, without a round trip)."""
-    actions = connector(db, agencies, health)
-    projection = CaseProjection(CaseStore(db))
+    actions = connector(db, agencies, health, sealer)
+    stores = CaseStores.on(db, sealer)
+    projection = CaseProjection(stores.cases, ProfileUpdates(stores, ProfileStore(db, sealer), pseudonyms))
     return Worker(
         client,
         task_queue=task_queue,
@@ -66,10 +75,12 @@ def build_connector_workers(
     directory: AgencyDirectory,
     only: str | None = None,
     health: AgencyHealth | None = None,
+    *,
+    sealer: FieldSealer,
 ) -> list[Worker]:
     """One worker per connector agency with a task queue of its own (or just `only`'s), each
     with that agency's concurrency and rate limit: a slow registry cannot starve the others."""
-    actions = connector(db, agencies, health)
+    actions = connector(db, agencies, health, sealer)
     return [
         Worker(
             client,

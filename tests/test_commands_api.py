@@ -96,7 +96,7 @@ async def test_a_command_nobody_answers_is_503_within_the_bound(
     `command_timeout_seconds`, then says to retry, instead of hanging or pretending."""
     definition = CatalogSource(stack.catalog_path).current().get("moving_house")
     mongo: AsyncMongoClient[Document] = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
-    stores = CaseStores.on(mongo[stack.mongodb_database])
+    stores = CaseStores.on(mongo[stack.mongodb_database], stack.vault_sealer())
     case_id = str(uuid.uuid4())
     await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "hash")
     directory = CatalogSource(stack.catalog_path).current().directory

@@ -137,7 +137,7 @@ async def test_an_agency_is_never_sent_the_pseudonym_when_the_case_data_is_gone(
     call (and no field to miss) the step holds instead of filing the action under a pseudonym."""
     add_definition(stack.catalog_path, "nameless_move", NAMELESS_MOVE)
     definition = CatalogSource(stack.catalog_path).current().get("nameless_move")
-    stores = CaseStores.on(db)
+    stores = CaseStores.on(db, stack.vault_sealer())
     case_id = str(uuid.uuid4())
     await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "h")
     await stores.vault.put(case_id, citizen, {})

@@ -87,7 +87,11 @@ async def test_a_read_model_left_behind_is_rebuilt_by_the_sweep_and_the_cli(
     assert (await watcher.case(citizen, case_id))["status"] == "running"
     directory = CatalogSource(stack.catalog_path).directory
     reconciler = Reconciler(
-        CaseStores.on(db), temporal, stack.task_queue, directory, pseudonyms=stack.pseudonyms()
+        CaseStores.on(db, stack.vault_sealer()),
+        temporal,
+        stack.task_queue,
+        directory,
+        pseudonyms=stack.pseudonyms(),
     )
     await reconciler.sweep(timedelta(0))
     await _matches_workflow(watcher, temporal, citizen, case_id)

@@ -22,7 +22,7 @@ async def test_orphan_case_is_started_once(
     stack: Settings, db: AsyncDatabase[Document], watcher: CaseWatcher, citizen: str
 ) -> None:
     definition = CatalogSource(stack.catalog_path).current().get("moving_house")
-    stores = CaseStores.on(db)
+    stores = CaseStores.on(db, stack.vault_sealer())
     cases, vault, definitions = stores.cases, stores.vault, stores.definitions
     case_id = str(uuid.uuid4())
     clean = validate_data(definition.data_model(), MOVE)
@@ -50,7 +50,7 @@ async def test_orphan_without_personal_data_is_closed_not_run(
     """Intake died between the case and its data: the sweep fails the case instead of calling
     agencies with nothing."""
     definition = CatalogSource(stack.catalog_path).current().get("moving_house")
-    stores = CaseStores.on(db)
+    stores = CaseStores.on(db, stack.vault_sealer())
     case_id = str(uuid.uuid4())
     await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "hash")
     temporal = await connect_temporal(stack)

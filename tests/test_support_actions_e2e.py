@@ -85,7 +85,7 @@ async def test_reset_after_a_code_change_reruns_the_step_on_the_fixed_release(
     definition = source.get("impatient_move")
     mongo: AsyncMongoClient[Document] = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
     db = mongo[stack.mongodb_database]
-    stores = CaseStores.on(db)
+    stores = CaseStores.on(db, stack.vault_sealer())
     case_id = str(uuid.uuid4())
     await stores.cases.create(case_id, citizen, definition, await stores.definitions.pin(definition), "hash")
     await stores.vault.put(case_id, citizen, DATA)
@@ -93,7 +93,14 @@ async def test_reset_after_a_code_change_reruns_the_step_on_the_fixed_release(
     queue = f"release-{uuid.uuid4().hex[:6]}"  # this test's own workers: the old release, then the fix
     agencies, http = http_agencies(stack)
     try:
-        async with build_worker(temporal, db, BuggyRelease(agencies), queue):
+        async with build_worker(
+            temporal,
+            db,
+            BuggyRelease(agencies),
+            queue,
+            sealer=stack.vault_sealer(),
+            pseudonyms=stack.pseudonyms(),
+        ):
             case = LifeEventInput(
                 case_id=case_id,
                 citizen_id=citizen,
@@ -104,7 +111,9 @@ async def test_reset_after_a_code_change_reruns_the_step_on_the_fixed_release(
             rolled_back = await watcher.wait(citizen, case_id)
         assert rolled_back["status"] == "compensated", rolled_back
         assert "address_unparsed" in step(rolled_back, STEP)["error"]
-        async with build_worker(temporal, db, agencies, queue):
+        async with build_worker(
+            temporal, db, agencies, queue, sealer=stack.vault_sealer(), pseudonyms=stack.pseudonyms()
+        ):
             await _act(watcher, case_id, "reset", "adapter_fix_deployed")
             fixed = await watcher.wait(citizen, case_id, {"completed"})
         assert step(fixed, STEP)["status"] == "succeeded"

@@ -3,16 +3,20 @@ and acts on them: cancel, or answer what a step asks."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, JsonValue
 
 from api.deps import AnswerStepDep, CancelCaseDep, CommandLimit, ListOwnCasesDep, ReadCaseDep, ServicesDep
-from orchestrator.cases import CaseView
+from orchestrator.case_listing import own_cases
+from orchestrator.cases import CaseStatus, CaseView
 
 
 class CaseList(BaseModel):
     data: list[CaseView]
     count: int
+    next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page")
 
 
 class CaseCancel(BaseModel):
@@ -29,10 +33,20 @@ router = APIRouter(prefix="/v1/cases", tags=["citizens"])
 
 
 @router.get("", response_model=CaseList)
-async def list_cases(citizen: ListOwnCasesDep, services: ServicesDep) -> CaseList:
-    """The caller's own cases, newest first; citizens only, since support staff have none."""
-    views = [r.view() for r in await services.cases.list_for_citizen(citizen.sub)]
-    return CaseList(data=views, count=len(views))
+async def list_cases(
+    citizen: ListOwnCasesDep,
+    services: ServicesDep,
+    status: CaseStatus | None = None,
+    type_: Annotated[str | None, Query(alias="type", min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> CaseList:
+    """The caller's own cases, newest first, filtered by status (as the case reads) and life
+    event, a page at a time; citizens only, since support staff have none."""
+    page = await own_cases(
+        services.cases, citizen.sub, status=status, type_=type_, limit=limit, cursor=cursor
+    )
+    return CaseList(data=page.views, count=len(page.views), next_cursor=page.next_cursor)
 
 
 @router.get("/{case_id}", response_model=CaseView)

@@ -22,6 +22,7 @@ from orchestrator.drafts import DraftReport, check_draft
 from orchestrator.dry_run import dry_run
 from orchestrator.dry_run_plan import Plan, TryRequest
 from orchestrator.errors import InputError, NotFound, UnknownLifeEvent
+from orchestrator.form_schema import FormSchemas, form_schemas
 
 
 class CatalogEntry(BaseModel):
@@ -67,6 +68,17 @@ async def get_definition(type_: str, _: ReadCatalogDep, services: ServicesDep) -
     except UnknownLifeEvent as exc:
         raise NotFound(str(exc)) from None
     return CatalogDefinition(definition=definition, mermaid=mermaid(definition))
+
+
+@router.get("/{type_}/schema", response_model=FormSchemas)
+async def get_schema(type_: str, _: ReadCatalogDep, services: ServicesDep) -> FormSchemas:
+    """JSON Schemas to build forms from: the life event's inputs, and each question a step may
+    ask during the case (a citizen_input step's, or what a reviewing agency may ask for)."""
+    try:
+        definition = services.catalog.current().get(type_)
+    except UnknownLifeEvent as exc:
+        raise NotFound(str(exc)) from None
+    return form_schemas(definition)
 
 
 _YAML_BODY = {
