@@ -8,6 +8,7 @@ share one session, CSRF and rendering path and differ only in what their `Audien
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ from api.pages.rendering import Pages
 from api.pages.session import SessionCookie
 from api.services import Services
 from orchestrator.auth import Principal, TokenVerifier
+from orchestrator.errors import Forbidden, Unauthenticated
+
+_LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.~%:=&?+-]*")
 
 
 class FormRefused(Exception):
@@ -51,6 +55,25 @@ class Audience:
     def sign_in_url(self, next_path: str | None = None) -> str:
         url = f"{self.path}/sign-in"
         return f"{url}?next={quote(next_path, safe='/')}" if next_path else url
+
+    def safe_next(self, path: str, home: str) -> str:
+        """Where to go after signing in: only a page of this audience, never another site (no
+        `//host`, backslash, control character or anything but a plain path and query)."""
+        if _LOCAL_PATH.fullmatch(path) and path.startswith(f"{self.path}/") and not path.startswith("//"):
+            return path
+        return home
+
+    def refusal(self, token: str, tokens: TokenVerifier) -> tuple[int, str] | None:
+        """Why a token pasted into the sign-in form is refused (its status and words), or None."""
+        if not token.strip():
+            return 400, f"Enter a {self.session.role.value} token"
+        try:
+            self.session.verify(token, tokens)
+        except Unauthenticated as exc:
+            return 401, f"The token was not accepted: {exc}"
+        except Forbidden as exc:
+            return 403, f"The token was not accepted: {exc}"
+        return None
 
     def signed_in(self, request: Request, tokens: TokenVerifier) -> Principal | None:
         return self.session.principal(request, tokens)
