@@ -88,3 +88,27 @@ async def scrolls_sideways(page: Page) -> bool:
     """Whether the page is wider than the window (a phone would have to scroll sideways)."""
     wider: bool = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     return wider
+
+
+async def check_screen(
+    page: Page, name: str, screenshots: Path | None, whole: bool = False, phone_shot: bool = False
+) -> None:
+    """No serious accessibility violation, GOV.UK Frontend's script started, usable at a phone's
+    width (no sideways scrolling, nor a violation there); saved when asked (the window's worth,
+    or the `whole` page; with `phone_shot`, at the phone's width too, as NAME-phone.png)."""
+    assert await serious_violations(page) == [], name
+    started = await page.locator("[data-module='govuk-service-navigation']").get_attribute(
+        "data-govuk-service-navigation-init"
+    )
+    assert started is not None, f"{name}: GOV.UK Frontend's script did not start"
+    if screenshots is not None:
+        await page.evaluate("window.scrollTo(0, 0)")
+        await page.screenshot(path=screenshots / f"{name}.png", full_page=whole)
+    await page.set_viewport_size(PHONE)
+    assert not await scrolls_sideways(page), f"{name} scrolls sideways at 375 px"
+    if phone_shot:
+        assert await serious_violations(page) == [], f"{name} at 375 px"
+        if screenshots is not None:
+            await page.evaluate("window.scrollTo(0, 0)")
+            await page.screenshot(path=screenshots / f"{name}-phone.png", full_page=whole)
+    await page.set_viewport_size(DESKTOP)

@@ -37,8 +37,11 @@ def render(name: str, **context: object) -> str:
 
 def test_a_schema_becomes_fields_prefilled_from_the_profile() -> None:
     form = SchemaForm(SCHEMA, prefix="f-")
-    values = form.initial(CitizenProfile(name="Thi Lan", date_of_birth=date(1990, 1, 2)))
-    fields = {f.name: f for f in form.fields(values)}
+    profile = CitizenProfile(name="Thi Lan", date_of_birth=date(1990, 1, 2))
+    values = form.initial(profile)
+    fields = {f.name: f for f in form.fields(values, profile=profile)}
+    assert [n for n, f in fields.items() if f.prefilled] == ["parent_name"]
+    assert not any(f.prefilled for f in form.fields(form.initial(CitizenProfile()), profile=CitizenProfile()))
     assert [fields[n].kind for n in SCHEMA["properties"]] == [
         "text",
         "date",

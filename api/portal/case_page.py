@@ -75,7 +75,8 @@ async def render_case(
         "questions": questions,
         "panels": panels,
         "live_key": f"{case.status.value}|{case.updated_at.isoformat()}|{len(case.timeline)}",
-        "actions_key": "|".join(f"{s.id}@{s.asked_at}" for s in asked(case)) + panels.key,
+        "actions_key": "|".join([*(f"{s.id}@{s.asked_at}" for s in asked(case)), case.status.value])
+        + panels.key,
         "done": done or request.query_params.get("done", ""),
         "errors": errors or [],
     }

@@ -33,6 +33,8 @@ class FormField(BaseModel):
     required: bool
     profile: str | None = None
     """The profile field that pre-fills it (left empty, the API fills it from there too)."""
+    prefilled: bool = False
+    """Whether the value shown came from the profile."""
     value: str = ""
     parts: dict[str, str] = {}
     """A date's day, month and year, as typed."""
@@ -61,8 +63,15 @@ class SchemaForm:
         found = typed.get("type")
         return found if found in ("integer", "number", "boolean") else "text"
 
-    def fields(self, values: Mapping[str, str], errors: Mapping[str, str] | None = None) -> list[FormField]:
+    def fields(
+        self,
+        values: Mapping[str, str],
+        errors: Mapping[str, str] | None = None,
+        profile: CitizenProfile | None = None,
+    ) -> list[FormField]:
+        """The fields with the values given; with the `profile`, those it pre-fills are marked."""
         errors = errors or {}
+        known = self.known(profile)
         return [
             FormField(
                 name=name,
@@ -74,21 +83,28 @@ class SchemaForm:
                 value=values.get(name, ""),
                 parts={p: values.get(f"{name}-{p}", "") for p in DATE_PARTS},
                 error=errors.get(name),
+                prefilled=name in known,
             )
             for name, prop in self.properties.items()
         ]
+
+    def known(self, profile: CitizenProfile | None) -> dict[str, JsonValue]:
+        """The values the profile holds for the fields linked to it."""
+        if profile is None:
+            return {}
+        found = {name: prop.get("x-onestop-profile") for name, prop in self.properties.items()}
+        values = {name: profile.value(path) for name, path in found.items() if isinstance(path, str)}
+        return {name: value for name, value in values.items() if value is not None}
 
     def initial(self, profile: CitizenProfile | None = None) -> dict[str, str]:
         """What the form shows before the citizen types: each default, then what the profile
         knows for the fields linked to it."""
         values: dict[str, str] = {}
+        known = self.known(profile)
         for name, prop in self.properties.items():
-            known: JsonValue = prop.get("default")
-            linked = prop.get("x-onestop-profile")
-            if profile is not None and isinstance(linked, str) and profile.value(linked) is not None:
-                known = profile.value(linked)
-            if known is not None:
-                values.update(self._as_form(name, known))
+            value: JsonValue = known.get(name, prop.get("default"))
+            if value is not None:
+                values.update(self._as_form(name, value))
         return values
 
     def _as_form(self, name: str, value: JsonValue) -> dict[str, str]:

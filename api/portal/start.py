@@ -23,6 +23,7 @@ from api.portal.deps import CsrfChecked, MaybeCitizenDep, PagesDep, citizen_page
 from api.portal.schema_form import ErrorItem, SchemaForm
 from orchestrator.form_schema import FormSchemas
 from orchestrator.permissions import Permission
+from orchestrator.profile import CitizenProfile
 
 router = APIRouter()
 
@@ -55,6 +56,7 @@ async def _form_page(
     key: str,
     field_errors: dict[str, str] | None = None,
     errors: list[ErrorItem] | None = None,
+    profile: CitizenProfile | None = None,
 ) -> Response:
     catalog = await api.catalog()
     entry = next((e for e in catalog.data if e.type == schemas.type), None)
@@ -65,7 +67,7 @@ async def _form_page(
         "citizen": api.principal,
         "description": entry.description if entry else "",
         "type": schemas.type,
-        "fields": form.fields(values, field_errors),
+        "fields": form.fields(values, field_errors, profile or await api.profile()),
         "key_field": KEY_FIELD,
         "key": key,
         "errors": errors or [],
@@ -77,8 +79,9 @@ async def _form_page(
 async def life_event_form(type_: str, request: Request, pages: PagesDep, api: ReportDep) -> Response:
     """The life event's form, filled in with what the profile already knows."""
     schemas = await api.schema(type_)
-    values = SchemaForm(schemas.inputs).initial(await api.profile())
-    return await _form_page(request, pages, api, schemas, values, uuid.uuid4().hex)
+    profile = await api.profile()
+    values = SchemaForm(schemas.inputs).initial(profile)
+    return await _form_page(request, pages, api, schemas, values, uuid.uuid4().hex, profile=profile)
 
 
 @router.post("/life-events/{type_}", response_class=HTMLResponse, dependencies=[CsrfChecked])
