@@ -228,6 +228,7 @@ class StepWaits:
             self._book.resume(step.id)
             return given
         reason = f"no answer to the consent question within {step.wait_days:g} days"
+        view.consent = None  # held: the question is closed (support retries, skips or compensates)
         if await self._hold(step, reason, submitted=submitted) == SKIP:
             raise StepSkippedBySupport(step.id, "skipped by support", submitted=submitted)
         return True
