@@ -18,12 +18,15 @@ from activities.agency_client import AgencyPort, AgencyRequest
 from activities.agency_health import AgencyHealth
 from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult, step_key
 from orchestrator.data_exchange import Channel, DataExchange, Share
+from orchestrator.definition import LegalBasis
 from orchestrator.errors import (
     AGENCY_MISCONFIGURED,
     AGENCY_REJECTED,
     AGENCY_UNAVAILABLE,
+    CONSENT_MISSING,
     DATA_MISSING,
     AgencyError,
+    ConsentMissing,
 )
 
 log = structlog.get_logger(__name__)
@@ -67,8 +70,15 @@ class AgencyActions:
                 agency=req.agency,
                 action=req.action,
                 fields=names,
+                legal_basis=(req.legal_basis if isinstance(req, AgencyCall) else None) or LegalBasis(),
             )
-            released = await self._exchange.release(share, Channel.connector)
+            try:
+                released = await self._exchange.release(share, Channel.connector)
+            except ConsentMissing as exc:
+                # The workflow asks the citizen; field names only (no values) travel.
+                raise ApplicationError(
+                    f"consent_missing: {', '.join(exc.missing)}", type=CONSENT_MISSING, non_retryable=True
+                ) from None
             stored, fields = released.subject, released.fields
             if stored is None:
                 log.warning("step_case_data_missing")

@@ -22,6 +22,7 @@ from api.routes import (
     cases,
     catalog,
     codec,
+    consents,
     data_uses,
     health,
     life_events,
@@ -36,6 +37,8 @@ from orchestrator.audit_log import AuditLog
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_history import CaseHistory
 from orchestrator.catalog import CatalogSource
+from orchestrator.consent_desk import ConsentDesk
+from orchestrator.consents import ConsentStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         recent = RecentTriggers(db, settings.trigger_dedup_seconds)
         profiles = ProfileStore(db, settings.vault_sealer())
         use_log = DataUseLog(db)
+        consent_store = ConsentStore(db)
         intake = CaseIntake(
             catalog_source,
             stores,
@@ -100,13 +104,14 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
                 stores,
                 temporal,
                 catalog_source.directory,
-                DataExchange(stores.vault, use_log),
+                DataExchange(stores.vault, use_log, consent_store),
                 audit,
                 settings.pseudonyms(),
             ),
             WorkList(stores.cases, stores.definitions, commands),
             profiles,
             use_log,
+            ConsentDesk(consent_store, commands, catalog_source.current, audit, settings.pseudonyms()),
         )
         try:
             yield
@@ -138,6 +143,7 @@ _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     cases: (*_BASE, 404, 409, 429, 503),
     me: (*_BASE, 429, 503),
     data_uses: (*_BASE, 503),
+    consents: (*_BASE, 404, 409, 429, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
     step_data: (*_BASE, 404, 503),
     work_list: (*_BASE, 404, 409, 429, 503),

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from orchestrator.errors import (
     CaseNotFound,
     CaseStateError,
+    ConsentMissing,
     DefinitionError,
     Forbidden,
     IdempotencyConflict,
@@ -35,6 +36,7 @@ from orchestrator.problem_details import MEDIA_TYPE, FieldProblem, Problem, prob
 
 _KINDS: list[tuple[type[OneStopError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
+    (ConsentMissing, 403, "consent-missing"),
     (Forbidden, 403, "forbidden"),
     (CaseNotFound, 404, "not-found"),
     (NotFound, 404, "not-found"),

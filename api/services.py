@@ -15,6 +15,7 @@ from orchestrator.auth import TokenVerifier
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
+from orchestrator.consent_desk import ConsentDesk
 from orchestrator.data_exchange import DataUseLog
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
@@ -42,3 +43,4 @@ class Services:
     work_list: WorkList
     profiles: ProfileStore
     data_uses: DataUseLog
+    consents: ConsentDesk

@@ -78,6 +78,7 @@ class AgencyExchange:
             action=step.action,
             purpose=action.title if action else "",
             fields=names,
+            legal_basis=step.legal_basis,
         )
 
     async def _running(self, case_id: str, step_id: str, activity_id: str) -> bool:

@@ -31,6 +31,7 @@ from orchestrator.contracts import (
     AnswerInput,
     CancelInput,
     CaseState,
+    ConsentInput,
     DecisionInput,
     ReasonCode,
     SupportInput,
@@ -77,7 +78,7 @@ class CaseCommands:
             raise CaseNotFound(case_id)
         return record
 
-    def _actor(self, principal: Principal) -> Actor:
+    def actor(self, principal: Principal) -> Actor:
         """Who acts, as the case's history records it: a citizen by their pseudonym (their
         identity number never enters Temporal), staff and agencies by their own ids."""
         subject = self._pseudonyms.of(principal.sub) if principal.role is Role.citizen else principal.sub
@@ -94,20 +95,20 @@ class CaseCommands:
         """The person's own words stay in the read model; the workflow gets a reason code."""
         async with self.audited(principal, "cancel", case_id):
             record = await self.visible_case(case_id, principal)
-            _require_open(record)
+            require_open(record)
             code = "citizen_request" if principal.role is Role.citizen else f"{principal.role.value}_request"
-            state = await self._update(record, "cancel", CancelInput(reason=code, by=self._actor(principal)))
+            state = await self.update(record, "cancel", CancelInput(reason=code, by=self.actor(principal)))
             if note:  # after the Update: a refused cancel leaves no note behind
                 await self._cases.add_event(case_id, "cancel_note", note)
             log.info("case_cancel_requested", case_id=case_id, by_role=principal.role.value)
-            return _merged(record, state)
+            return merged(record, state)
 
     async def provide_input(
         self, case_id: str, step_id: str, principal: Principal, data: dict[str, JsonValue]
     ) -> CaseView:
         async with self.audited(principal, "answer", case_id, step_id):
             record = await self.visible_case(case_id, principal)
-            _require_open(record)
+            require_open(record)
             definition = await self._definitions.get(record.definition_id)
             view = next((v for v in record.steps if v.id == step_id), None)
             if view is None or definition.step_or_none(step_id) is None:
@@ -121,9 +122,9 @@ class CaseCommands:
             if not await self._vault.answer(case_id, f"{step_id}@{question}", clean):
                 raise CaseStateError(case_id, f"step {step_id}'s question was answered already")
             answer = AnswerInput(
-                step_id=step_id, fields=sorted(clean), question=question, by=self._actor(principal)
+                step_id=step_id, fields=sorted(clean), question=question, by=self.actor(principal)
             )
-            return _merged(record, await self._update(record, "answer", answer))
+            return merged(record, await self.update(record, "answer", answer))
 
     async def decide(
         self,
@@ -160,16 +161,16 @@ class CaseCommands:
                 approved=verdict.approved,
                 reason=verdict.reason,
                 request_input=verdict.request_input,
-                by=self._actor(principal),
+                by=self.actor(principal),
             )
             try:
-                _require_open(record)
-                state = await self._update(record, "decide", decision)
+                require_open(record)
+                state = await self.update(record, "decide", decision)
             except CaseStateError as refused:
                 raise await self._decision_refused(record, definition, step_id, refused) from None
             if verdict.note:  # after the Update: a refused decision leaves no note behind
                 await self._cases.add_event(case_id, "agency_note", verdict.note, step=step_id)
-            return _merged(record, state)
+            return merged(record, state)
 
     async def _decision_refused(
         self, record: CaseRecord, definition: LifeEventDefinition, step_id: str, refused: CaseStateError
@@ -180,7 +181,7 @@ class CaseCommands:
         view = record.view()
         if record.status not in FINAL_CASE_STATUSES:
             try:
-                view = _merged(record, await self.current_state(record.case_id))
+                view = merged(record, await self.current_state(record.case_id))
             except OneStopError:
                 return refused
         task = task_of(view, definition, step_id, datetime.now(UTC))
@@ -200,15 +201,15 @@ class CaseCommands:
         compensate), as support staff (the route checks the role)."""
         async with self.audited(principal, action, case_id, step_id, reason):
             record = await self.visible_case(case_id, principal)
-            _require_open(record)
+            require_open(record)
             if step_id is not None and all(s.id != step_id for s in record.steps):
                 raise CaseNotFound(f"{case_id}/steps/{step_id}")
-            command = SupportInput(step_id=step_id, reason=reason, by=self._actor(principal))
-            state = await self._update(record, action, command)
+            command = SupportInput(step_id=step_id, reason=reason, by=self.actor(principal))
+            state = await self.update(record, action, command)
             if note:
                 await self._cases.add_event(case_id, "support_note", note, step=step_id)
             log.info("support_action", action=action, step=step_id, reason=reason)
-            return _merged(record, state)
+            return merged(record, state)
 
     async def note(self, case_id: str, event: str, text: str, step_id: str | None = None) -> None:
         await self._cases.add_event(case_id, event, text, step=step_id)
@@ -252,7 +253,7 @@ class CaseCommands:
         finally:
             await self._audit.record(principal, action, outcome, case_id=case_id, step=step_id, reason=reason)
 
-    async def _update(self, record: CaseRecord, name: str, arg: Command) -> CaseState:
+    async def update(self, record: CaseRecord, name: str, arg: Command) -> CaseState:
         """Send the command and wait, bounded, for the workflow's verdict."""
         handle = self._temporal.get_workflow_handle(workflow_id(record.case_id))
         try:
@@ -272,10 +273,10 @@ class CaseCommands:
             raise Unavailable(f"Temporal did not take the {name} ({exc.status.name}): retry") from exc
 
 
-Command = CancelInput | AnswerInput | DecisionInput | SupportInput
+Command = CancelInput | AnswerInput | DecisionInput | SupportInput | ConsentInput
 
 
-def _merged(record: CaseRecord, state: CaseState) -> CaseView:
+def merged(record: CaseRecord, state: CaseState) -> CaseView:
     """The workflow's answer in the shape of the read model (which its projector will catch up)."""
     fresh = record.model_copy(
         update={"status": state.status, "steps": state.steps, "timeline": state.timeline}
@@ -283,7 +284,7 @@ def _merged(record: CaseRecord, state: CaseState) -> CaseView:
     return fresh.view()
 
 
-def _require_open(record: CaseRecord) -> None:
+def require_open(record: CaseRecord) -> None:
     if record.status in FINAL_CASE_STATUSES:
         raise CaseStateError(record.case_id, f"is already {record.status.value}")
 

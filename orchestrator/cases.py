@@ -63,6 +63,16 @@ class WaitingFor(StrEnum):
     support = "support"
 
 
+class ConsentQuestion(BaseModel):
+    """What a step asks the citizen's consent for: field names, never values."""
+
+    agency: str
+    agency_title: str = ""
+    action: str
+    fields: list[str]
+    purpose: str = ""
+
+
 class StepView(BaseModel):
     id: str
     agency: str
@@ -74,6 +84,9 @@ class StepView(BaseModel):
     due_at: datetime | None = Field(default=None, description="when a wait for an answer runs out")
     asked_fields: list[str] = Field(default_factory=list, description="what the citizen is asked for now")
     asked_at: datetime | None = None
+    consent: ConsentQuestion | None = Field(
+        default=None, description="the share the citizen is asked to consent to, while asked"
+    )
     attempts: int = 0
     last_error: str | None = Field(default=None, description="reason code of the last failed attempt")
     next_attempt_at: datetime | None = None

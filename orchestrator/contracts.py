@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, JsonValue
 
 from orchestrator.cases import CaseStatus, StepView, TimelineEntry
-from orchestrator.definition import LifeEventDefinition
+from orchestrator.definition import LegalBasis, LifeEventDefinition
 
 ReasonCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{0,64}$")]
 
@@ -76,6 +76,10 @@ class AgencyCall(BaseModel):
     round: int = Field(default=0, description="resubmissions after the agency asked for more")
     outputs: list[str] = Field(default_factory=list, description="reply keys the workflow may keep")
     instance: str | None = Field(default=None, description="the agency's office, when split by jurisdiction")
+    legal_basis: LegalBasis | None = Field(
+        default=None,
+        description="the step's, unless the default (by law, no reference); by consent the fields leave only if consented to",
+    )
 
 
 class AgencyUndo(BaseModel):
@@ -116,6 +120,16 @@ class AnswerInput(BaseModel):
     step_id: str
     fields: list[str]
     question: str
+    by: Actor
+
+
+class ConsentInput(BaseModel):
+    """The citizen's answer to a step's consent question; the consent itself is kept in
+    OneStop's consent store before this is sent (`given`), so the next attempt finds it."""
+
+    step_id: str
+    question: str
+    given: bool
     by: Actor
 
 

@@ -25,6 +25,9 @@ from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from orchestrator.consents import ConsentStore
+from orchestrator.definition import Basis, LegalBasis
+from orchestrator.errors import ConsentMissing
 from orchestrator.mongo import Document
 from orchestrator.vault import CaseDataStore
 
@@ -48,6 +51,7 @@ class DataUse(BaseModel):
     fields: list[str]
     channel: Channel
     at: datetime
+    legal_basis: str = Field(default="", description="`consent`, or `law: <reference>`")
 
 
 class Share(BaseModel):
@@ -61,6 +65,7 @@ class Share(BaseModel):
     action: str
     purpose: str = ""
     fields: list[str]
+    legal_basis: LegalBasis = Field(default_factory=LegalBasis)
 
 
 class Released(BaseModel):
@@ -90,6 +95,7 @@ class DataUseLog:
             fields=sorted(sent),
             channel=channel,
             at=datetime.now(UTC),
+            legal_basis=share.legal_basis.describe(),
         )
         with contextlib.suppress(DuplicateKeyError):
             await self._uses.insert_one({"_id": use.id, **use.model_dump(exclude={"id"})})
@@ -115,11 +121,18 @@ class DataUseLog:
 class DataExchange:
     """Reads a share's fields and logs it; both channels go through `release`."""
 
-    def __init__(self, vault: CaseDataStore, log: DataUseLog) -> None:
+    def __init__(self, vault: CaseDataStore, log: DataUseLog, consents: ConsentStore) -> None:
         self._vault = vault
         self._log = log
+        self._consents = consents
 
     async def release(self, share: Share, channel: Channel) -> Released:
+        """ConsentMissing when the share is by consent and the citizen's consents do not cover
+        it: checked before the vault is read, so a refused share reads and logs nothing."""
+        if share.fields and share.legal_basis.basis is Basis.consent:
+            missing = await self._consents.missing(share.citizen, share.agency, share.action, share.fields)
+            if missing:
+                raise ConsentMissing(share.agency, share.action, missing)
         subject, fields = await self._vault.request(share.case_id, share.fields)
         if fields:  # a step that sends nothing shares nothing (and costs no write)
             await self._log.append(share, list(fields), channel)

@@ -119,6 +119,37 @@ class OnExhausted(StrEnum):
     compensate = "compensate"  # roll the case back at once
 
 
+class Basis(StrEnum):
+    law = "law"  # a statute obliges or entitles the agency: no consent is asked
+    consent = "consent"  # the citizen's consent: asked once, then kept until withdrawn
+
+
+class LegalBasis(BaseModel):
+    """Why an agency may receive a step's fields. A share `by consent` waits for the citizen's
+    consent (asked on the step, kept for the next life event) instead of failing; a share by law
+    goes ahead, and the citizen's data-use log names the law. `legal_basis: consent` is short
+    for `{basis: consent}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    basis: Basis = Basis.law
+    reference: str = Field(default="", max_length=200, description="the statute, or the consent's terms")
+    purpose: str = Field(
+        default="", max_length=300, description="why the agency needs the data, shown to the citizen"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: object) -> object:
+        return {"basis": value} if isinstance(value, str) else value
+
+    def describe(self) -> str:
+        """How the citizen's log names it: `consent`, or `law: <reference>`."""
+        if self.basis is Basis.consent:
+            return "consent"
+        return f"law: {self.reference}" if self.reference else "law"
+
+
 class StepDefinition(BaseModel):
     """One agency action in a life event; the README's designer guide explains each field."""
 
@@ -149,6 +180,7 @@ class StepDefinition(BaseModel):
     )
     timeout_seconds: float = Field(default=15.0, gt=0, le=3600, description="per attempt; agencies get 10 s")
     wait_days: float = Field(default=14.0, gt=0, le=366, description="longest durable wait (review/input)")
+    legal_basis: LegalBasis = Field(default_factory=LegalBasis)
 
     @property
     def sent(self) -> list[str]:

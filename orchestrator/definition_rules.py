@@ -10,7 +10,7 @@ from typing import Any
 
 from orchestrator import conditions
 from orchestrator.agencies import ActionSpec, AgencyDirectory
-from orchestrator.definition import FieldType, LifeEventDefinition, StepDefinition, StepKind
+from orchestrator.definition import Basis, FieldType, LifeEventDefinition, StepDefinition, StepKind
 from orchestrator.profile import PATHS, RECORD_KEYS
 from orchestrator.suggest import did_you_mean
 
@@ -103,6 +103,14 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
                     f"{', '.join(returns) or 'nothing a step may keep'} (agencies.yaml)"
                 )
                 problems.append(((*at, "outputs", j), message))
+        if step.legal_basis.basis is Basis.consent and not step.sent:
+            problems.append(
+                (
+                    (*at, "legal_basis"),
+                    "a step shares by consent only if it sends fields: list them in its inputs, "
+                    "or drop legal_basis",
+                )
+            )
         if step.kind is StepKind.citizen_input and not step.asks:
             problems.append(((*at, "asks"), "a citizen_input step must list the fields it asks for"))
         for j, dep in enumerate(step.depends_on):

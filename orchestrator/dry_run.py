@@ -213,6 +213,7 @@ def _planned(
         reason=reason,
         wait=wait,
         fields=fields,
+        legal_basis=step.legal_basis.describe(),
     )
 
 

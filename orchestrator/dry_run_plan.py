@@ -69,6 +69,10 @@ class PlannedStep(BaseModel):
     fields: list[SharedField] = Field(
         description="what the agency would receive (the case's `shared_fields`)"
     )
+    legal_basis: str = Field(
+        default="law",
+        description="`consent` (the citizen is asked unless they consented before), or `law: ...`",
+    )
 
 
 class Wave(BaseModel):

@@ -11,6 +11,7 @@ OneStopError
 ├── CaseStateError       an operation the case's current state does not allow
 ├── Unauthenticated      no token, or a token that does not verify
 ├── Forbidden            a valid token whose role may not do this
+│   └── ConsentMissing   a share by consent the citizen has not (or no longer) given
 ├── Unavailable          Temporal did not answer: retry (with the same Idempotency-Key)
 ├── SearchAttributeConflict  a OneStop search attribute is registered with another type
 └── AgencyError          an agency answered with an error (.agency, .status, .code, .retryable)
@@ -86,6 +87,17 @@ class Forbidden(OneStopError):
     pass
 
 
+class ConsentMissing(Forbidden):
+    """The step shares by consent and the citizen's consents do not cover its fields: the
+    workflow asks the citizen (a question on the step) instead of failing."""
+
+    def __init__(self, agency: str, action: str, missing: list[str]) -> None:
+        self.agency = agency
+        self.action = action
+        self.missing = missing
+        super().__init__(f"no consent to share {', '.join(missing)} with {agency}.{action}")
+
+
 class Unavailable(OneStopError):
     pass
 
@@ -107,6 +119,7 @@ AGENCY_REJECTED = "AgencyRejected"
 AGENCY_UNAVAILABLE = "AgencyUnavailable"
 AGENCY_MISCONFIGURED = "AgencyMisconfigured"
 DATA_MISSING = "DataMissing"
+CONSENT_MISSING = "ConsentMissing"  # the citizen is asked; the call is made once they consent
 # The type of a workflow's refusal of a command (an Update validator): the API answers 409.
 COMMAND_REFUSED = "CommandRefused"
 

@@ -1,6 +1,7 @@
 """JSON Schemas of what a citizen fills in, so a form can be built from the catalog alone: a
 life event's inputs as `POST /v1/life-events` takes them in `data`, and each step's question
-as `POST /v1/cases/{id}/steps/{step}/input` takes it. Both come from the same models that
+as `POST /v1/cases/{id}/steps/{step}/input` takes it, and the shares a step may ask consent for
+(a consents page can offer them ahead of any case). Both come from the same models that
 validate the request (`LifeEventDefinition.data_model`), so a form and the API cannot disagree.
 
 Each property carries the input's title and, where the profile fills it in when left out,
@@ -13,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from orchestrator.definition import LifeEventDefinition
+from orchestrator.definition import Basis, LifeEventDefinition
 
 
 class FormSchemas(BaseModel):
@@ -24,6 +25,19 @@ class FormSchemas(BaseModel):
     questions: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="step id -> JSON Schema of the answer's `data`"
     )
+    consents: dict[str, ConsentAsked] = Field(
+        default_factory=dict,
+        description="step id -> what it shares by consent: asked on the step unless given before",
+    )
+
+
+class ConsentAsked(BaseModel):
+    """A share a life event may ask consent for (answered with `{"given": true|false}`)."""
+
+    agency: str
+    action: str
+    fields: list[str]
+    purpose: str
 
 
 def form_schemas(definition: LifeEventDefinition) -> FormSchemas:
@@ -33,12 +47,23 @@ def form_schemas(definition: LifeEventDefinition) -> FormSchemas:
         for step in definition.steps
         if step.asks
     }
+    consents = {
+        step.id: ConsentAsked(
+            agency=step.agency,
+            action=step.action,
+            fields=step.sent,
+            purpose=step.legal_basis.purpose or step.title,
+        )
+        for step in definition.steps
+        if step.legal_basis.basis is Basis.consent
+    }
     return FormSchemas(
         type=definition.type,
         version=definition.version,
         title=definition.title,
         inputs=inputs,
         questions=questions,
+        consents=consents,
     )
 
 

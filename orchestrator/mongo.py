@@ -34,3 +34,4 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db.audit.create_index([("case_id", ASCENDING), ("_id", ASCENDING)])
     await db.data_uses.create_index([("citizen", ASCENDING), ("at", DESCENDING)])
     await db.data_uses.create_index([("case_id", ASCENDING), ("at", DESCENDING)])
+    await db.consents.create_index([("citizen", ASCENDING), ("agency", ASCENDING)])

@@ -37,11 +37,8 @@ class Vehicle(BaseModel):
     kind: Annotated[str, Field(max_length=50)] = ""
 
 
-class CitizenProfile(BaseModel):
-    """Tolerant when read back (a field removed later must not make a stored profile unreadable);
-    the PATCH body (`ProfilePatch`) is strict."""
-
-    model_config = ConfigDict(extra="ignore")
+class _Scalars(BaseModel):
+    """The single-valued fields, alike in the stored profile and in a PATCH body."""
 
     name: Text | None = None
     date_of_birth: date | None = None
@@ -52,6 +49,14 @@ class CitizenProfile(BaseModel):
     spouse_name: Text | None = None
     household_size: Annotated[int, Field(ge=1, le=100)] | None = None
     owns_vehicle: bool | None = None
+
+
+class CitizenProfile(_Scalars):
+    """Tolerant when read back (a field removed later must not make a stored profile unreadable);
+    the PATCH body (`ProfilePatch`) is strict."""
+
+    model_config = ConfigDict(extra="ignore")
+
     children: list[Child] = Field(default_factory=list, max_length=50)
     vehicles: list[Vehicle] = Field(default_factory=list, max_length=50)
 
@@ -81,21 +86,12 @@ class CitizenProfile(BaseModel):
         return CitizenProfile.model_validate(merged)
 
 
-class ProfilePatch(BaseModel):
+class ProfilePatch(_Scalars):
     """`PATCH /v1/me`: the fields to change, as given (null clears one); the lists replace the
     stored ones whole. Strict: an unknown field is a 422, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Text | None = None
-    date_of_birth: date | None = None
-    address: Text | None = None
-    previous_address: Text | None = None
-    district: Text | None = None
-    bank_account: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    spouse_name: Text | None = None
-    household_size: Annotated[int, Field(ge=1, le=100)] | None = None
-    owns_vehicle: bool | None = None
     children: list[Child] | None = Field(default=None, max_length=50)
     vehicles: list[Vehicle] | None = Field(default=None, max_length=50)
 

@@ -22,6 +22,7 @@ from activities.projection import CaseProjection
 from orchestrator.agencies import AgencyDirectory, Hosting
 from orchestrator.agency_recovery import CaseWaker
 from orchestrator.case_store import CaseStore
+from orchestrator.consents import ConsentStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.mongo import Document
 from orchestrator.profile_store import ProfileStore
@@ -41,7 +42,9 @@ def connector(
     db: AsyncDatabase[Document], agencies: AgencyPort, health: AgencyHealth | None, sealer: FieldSealer
 ) -> AgencyActions:
     """OneStop's HTTP connector activities, sharing one data exchange."""
-    return AgencyActions(DataExchange(CaseDataStore(db, sealer), DataUseLog(db)), agencies, health)
+    return AgencyActions(
+        DataExchange(CaseDataStore(db, sealer), DataUseLog(db), ConsentStore(db)), agencies, health
+    )
 
 
 def build_worker(

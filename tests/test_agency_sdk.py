@@ -175,6 +175,40 @@ async def test_an_agency_worker_of_its_own_receives_exactly_its_fields_through_t
     assert all("Rosa" not in json.dumps(u, default=str) for u in uses)  # names, never values
 
 
+CONSENTED_PERMIT = PERMIT.replace("type: parking_permit", "type: consented_permit").replace(
+    "    outputs: [zone]\n",
+    "    outputs: [zone]\n    legal_basis: {basis: consent, purpose: Issue your parking permit}\n",
+)
+
+
+async def test_an_agency_worker_gets_a_share_by_consent_only_after_the_citizen_consents(
+    stack: Settings, permit_office: None, watcher: CaseWatcher, citizen: str, tmp_path: Path
+) -> None:
+    """The exchange refuses the fetch (403 consent-missing), the SDK says so, and the workflow
+    asks the citizen; once they consent, the next attempt's fetch is released."""
+    assert "basis: consent" in CONSENTED_PERMIT
+    add_definition(stack.catalog_path, "consented_permit", CONSENTED_PERMIT)
+    await until_loaded(watcher.http, watcher.auth("designer", "d"), "consented_permit")
+    log = tmp_path / "permit_office.jsonl"
+    async with agency_process(stack, log):
+        case_id = await watcher.start(citizen, "consented_permit", DATA)
+        asked = await watcher.wait_step(citizen, case_id, "permit", "citizen", within=60)
+        assert asked["consent"]["agency_title"] == "Parking permit office", asked
+        assert not log.exists() or log.read_text() == ""  # the agency received nothing yet
+        answered = await watcher.http.post(
+            f"/v1/cases/{case_id}/steps/permit/consent",
+            json={"given": True},
+            headers=watcher.auth("citizen", citizen),
+        )
+        assert answered.status_code == 200, answered.text
+        case = await watcher.wait(citizen, case_id)
+    assert case["status"] == "completed", case
+    [received] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert received["fields"] == {"citizen_name": DATA["citizen_name"], "new_address": DATA["new_address"]}
+    uses = {u["step_id"]: u for u in await data_uses(stack, case_id)}
+    assert (uses["permit"]["channel"], uses["permit"]["legal_basis"]) == ("exchange", "consent")
+
+
 async def test_a_fetch_outside_the_bounds_is_refused_and_recorded(
     stack: Settings,
     permit_office: None,

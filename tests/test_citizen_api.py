@@ -109,5 +109,15 @@ async def test_each_life_event_publishes_form_schemas(http: httpx.AsyncClient, a
 
     birth = (await http.get("/v1/catalog/birth_registration/schema", headers=auth("designer"))).json()
     assert set(birth["questions"]) == {"review_birth_documents"}
+    assert body["consents"] == {}  # a move shares by law only
+    death = (await http.get("/v1/catalog/death_of_relative/schema", headers=auth("citizen"))).json()
+    assert death["consents"] == {
+        "grant_funeral_allowance": {
+            "agency": "social_benefits",
+            "action": "grant_funeral_allowance",
+            "fields": ["deceased_name", "informant_name", "bank_account"],
+            "purpose": "Pay the funeral allowance into your bank account",
+        }
+    }
     missing = await http.get("/v1/catalog/no_such_event/schema", headers=auth("citizen"))
     assert missing.status_code == 404

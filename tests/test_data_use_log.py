@@ -69,6 +69,6 @@ def test_the_log_is_append_only(settings: Settings) -> None:
         ("GET", "/v1/me/data-uses")
     }
     methods = {name for name, _ in inspect.getmembers(DataUseLog, inspect.isfunction)}
-    assert methods - {"__init__"} == {"append", "for_citizen", "for_case", "get"}
+    assert methods - {"__init__"} == {"append", "for_citizen", "get"}
     source = inspect.getsource(DataUseLog)
     assert not any(verb in source for verb in ("update_", "delete_", "replace_", "find_one_and"))

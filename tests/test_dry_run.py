@@ -27,6 +27,7 @@ SCENARIOS: list[tuple[str, dict[str, Any]]] = [
     ("birth_registration", BIRTH),
     ("birth_registration", {**BIRTH, "apply_for_child_benefit": False}),
     ("death_of_relative", DEATH),
+    ("death_of_relative", {**DEATH, "eligible_for_funeral_allowance": True, "bank_account": "GB29 NWBK"}),
     ("marriage", MARRIAGE),
     ("marriage", {**MARRIAGE, "change_surname": True, "new_surname": "Park"}),
 ]
@@ -46,7 +47,13 @@ async def _drive(watcher: CaseWatcher, citizen: str, case_id: str) -> dict[str, 
         if case["status"] != "waiting":
             return case
         waiting = next(s for s in case["steps"] if s["status"] == "waiting")
-        if waiting["waiting_for"] == "citizen":
+        if waiting["waiting_for"] == "citizen" and waiting["consent"]:
+            response = await watcher.http.post(
+                f"/v1/cases/{case_id}/steps/{waiting['id']}/consent",
+                json={"given": True},
+                headers=watcher.auth("citizen", citizen),
+            )
+        elif waiting["waiting_for"] == "citizen":
             answer = {name: ANSWERS[name] for name in waiting["asked_fields"]}
             response = await watcher.http.post(
                 f"/v1/cases/{case_id}/steps/{waiting['id']}/input",

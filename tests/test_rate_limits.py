@@ -41,12 +41,13 @@ async def test_the_api_answers_429_with_retry_after(
     statuses = []
     for i in range(stack.rate_triggers_burst + 2):
         body = {"type": "moving_house", "data": {**MOVE, "new_address": f"{i} Rua"}}
-        response = await http.post("/v1/life-events", json=body, headers=headers)
-        statuses.append(response.status_code)
+        refused = await http.post("/v1/life-events", json=body, headers=headers)
+        statuses.append(refused.status_code)
     assert statuses[: stack.rate_triggers_burst] == [202] * stack.rate_triggers_burst
+    # The last one is refused; a further request might not be (a slow machine refills a token
+    # between two requests), so the refusal itself is what is checked.
     assert statuses[-1] == 429
-    refused = await http.post("/v1/life-events", json={"type": "moving_house", "data": MOVE}, headers=headers)
-    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert int(refused.headers["retry-after"]) >= 1
     assert refused.json()["type"] == "urn:onestop:problem:rate-limited"
     other = await http.post(
         "/v1/life-events", json={"type": "moving_house", "data": MOVE}, headers=auth("citizen")

@@ -33,7 +33,9 @@ from orchestrator.payload_codec import EncryptionCodec, parse_keys
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import data_converter, workflow_id
 from tests.engine_variants import ReorderedCase, ReorderedEngine
-from tests.support import IMPATIENT_MOVE, MOVE, CaseWatcher, add_definition
+from tests.support import IMPATIENT_MOVE, MOVE, CaseWatcher, add_definition, until_loaded
+from tests.test_consent import CONSENTED_MOVE
+from tests.test_consent import DATA as CONSENTED_DATA
 from tests.test_life_events_e2e import BIRTH
 from workflows.legacy.life_event_v1 import LifeEventWorkflow
 from workflows.life_event import LifeEventCase
@@ -69,7 +71,7 @@ def test_histories_are_recorded() -> None:
     scenarios = {"completed", "compensated", "cancelled", "citizen_input", "review"}
     assert {p.stem for p in _recorded()} >= scenarios | {
         f"{prefix}_{s}" for prefix in ("case", RECORDING) for s in [*scenarios, "held"]
-    }
+    } | {f"{RECORDING}_consent"}
 
 
 @pytest.mark.parametrize(
@@ -156,6 +158,16 @@ async def _run_scenarios(watcher: CaseWatcher, citizen: str, catalog: Path) -> d
         json={"approved": True},
         headers=watcher.auth("agency", "officer", agency="civil_registry"),
     )
+    add_definition(catalog, "consented_move", CONSENTED_MOVE)
+    await until_loaded(watcher.http, watcher.auth("citizen", citizen), "consented_move")
+    cases["consent"] = await watcher.start(citizen, "consented_move", CONSENTED_DATA)
+    await watcher.wait_step(citizen, cases["consent"], "move_insurance", "citizen")
+    consented = await watcher.http.post(
+        f"/v1/cases/{cases['consent']}/steps/move_insurance/consent",
+        json={"given": True},
+        headers=watcher.auth("citizen", citizen),
+    )
+    assert consented.status_code == 200, consented.text
     for case_id in cases.values():
         await watcher.wait(citizen, case_id)
     return cases

@@ -33,7 +33,7 @@ from orchestrator.contracts import (
     StepResult,
 )
 from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind
-from orchestrator.errors import AGENCY_REJECTED, AGENCY_UNAVAILABLE
+from orchestrator.errors import AGENCY_REJECTED, AGENCY_UNAVAILABLE, CONSENT_MISSING
 from workflows.life_event import LifeEventCase
 
 TEST_SERVER = str(Path(sys.executable).parent / "temporal-test-server")
@@ -73,6 +73,7 @@ class FakeAgencies:
         self.reject_steps = reject_steps or {}
         self.reject_undos = reject_undos or {}
         self.down: set[str] = set()
+        self.no_consent: set[str] = set()  # steps shared by consent that the citizen has not given
         # Holding the first undo open lets a test query the case mid-compensation.
         self.compensating = asyncio.Event()
         self.release = asyncio.Event()
@@ -107,6 +108,8 @@ class FakeAgencies:
     async def call_agency(self, req: AgencyCall) -> StepResult:
         if req.step_id in self.down:
             raise ApplicationError("injected_outage", type=AGENCY_UNAVAILABLE)
+        if req.step_id in self.no_consent:
+            raise ApplicationError("consent_missing", type=CONSENT_MISSING, non_retryable=True)
         self.steps.append(req)
         if req.step_id in self.reject_steps:
             raise ApplicationError(self.reject_steps[req.step_id], type=AGENCY_REJECTED, non_retryable=True)

@@ -19,7 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 with workflow.unsafe.imports_passed_through():
     from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult
     from orchestrator.definition import StepDefinition
-    from orchestrator.errors import AGENCY_MISCONFIGURED, AGENCY_REJECTED, DATA_MISSING
+    from orchestrator.errors import AGENCY_MISCONFIGURED, AGENCY_REJECTED, CONSENT_MISSING, DATA_MISSING
 
 _ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 
@@ -50,6 +50,7 @@ class FailureKind(StrEnum):
     rejected = "rejected"  # the agency said no: nothing held there, never retried
     unavailable = "unavailable"  # may succeed later: retried durably
     broken = "broken"  # no retry can cure it (configuration, missing data): hold at once
+    consent = "consent"  # shared by consent, not (or no longer) given: ask the citizen
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ def classify(exc: ActivityError) -> Failure:
             return Failure(FailureKind.rejected, code, code)
         if cause.type in (AGENCY_MISCONFIGURED, DATA_MISSING):
             return Failure(FailureKind.broken, code, code)
+        if cause.type == CONSENT_MISSING:
+            return Failure(FailureKind.consent, code, code)
         return Failure(FailureKind.unavailable, code, code)
     if isinstance(cause, TimeoutError):
         return Failure(FailureKind.unavailable, "timeout", "the agency call timed out")

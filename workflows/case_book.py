@@ -91,6 +91,7 @@ class CaseBook:
         view = self.steps[step_id]
         view.waiting_for = view.waiting_since = view.due_at = view.next_attempt_at = None
         view.asked_fields, view.asked_at, view.attention = [], None, None
+        view.consent = None
         self.touch()
 
     def resume(self, step_id: str) -> StepView:

@@ -56,12 +56,13 @@ with workflow.unsafe.imports_passed_through():
         AnswerInput,
         CancelInput,
         CaseState,
+        ConsentInput,
         DecisionInput,
         LifeEventInput,
         StepResult,
         SupportInput,
     )
-    from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind
+    from orchestrator.definition import LegalBasis, LifeEventDefinition, StepDefinition, StepKind
     from orchestrator.errors import COMMAND_REFUSED
     from orchestrator.readiness import Verdict
 
@@ -83,6 +84,7 @@ _PROJECTION_TIMEOUT = timedelta(seconds=30)
 _PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _MAX_RESUBMISSIONS = 5
 _TEMPORAL = Actor(subject="temporal", role="system")
+_BY_LAW = LegalBasis()  # the default basis travels as nothing: most steps pay no bytes for it
 
 
 @workflow.defn(name="LifeEventCase")
@@ -102,6 +104,7 @@ class LifeEventCase(StepWaits):
         self._support_compensates = False
         self._stopping = False  # a required step failed: the case is undone
         self._answers: dict[str, AnswerInput] = {}
+        self._consents: dict[str, ConsentInput] = {}
         self._decisions: dict[str, DecisionInput] = {}
         self._awaiting_decision: set[str] = set()
         self._support: dict[str, str] = {}  # held step -> retry | skip | resolve
@@ -291,8 +294,25 @@ class LifeEventCase(StepWaits):
         view = self._waiting(answer.step_id, WaitingFor.citizen)
         if answer.question != question_id(view.asked_at) or answer.step_id in self._answers:
             _refuse(f"step {answer.step_id}'s question was answered already or has changed")
+        if view.consent is not None:
+            _refuse(f"step {answer.step_id} asks for consent: answer it with given true or false")
         if sorted(answer.fields) != sorted(view.asked_fields):
             _refuse(f"step {answer.step_id} asks for {', '.join(view.asked_fields)}")
+
+    @workflow.update
+    def consent(self, answer: ConsentInput) -> CaseState:
+        self._consents[answer.step_id] = answer
+        event = "citizen_consented" if answer.given else "citizen_declined_consent"
+        self._book.event(event, answer.step_id, by=answer.by)
+        return self.state()
+
+    @consent.validator
+    def _check_consent(self, answer: ConsentInput) -> None:
+        view = self._waiting(answer.step_id, WaitingFor.citizen)
+        if view.consent is None:
+            _refuse(f"step {answer.step_id} asks for {', '.join(view.asked_fields)}, not for consent")
+        if answer.question != question_id(view.asked_at) or answer.step_id in self._consents:
+            _refuse(f"step {answer.step_id}'s consent question was answered already or has changed")
 
     @workflow.update
     def decide(self, decision: DecisionInput) -> CaseState:
@@ -543,6 +563,7 @@ class LifeEventCase(StepWaits):
             round=round_,
             outputs=step.outputs,
             instance=instance,
+            legal_basis=step.legal_basis if step.legal_basis != _BY_LAW else None,
         )
         result = await self._call(input, step, "call_agency", request, submitted=round_ > 0)
         if result is None:

@@ -16,11 +16,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from orchestrator.cases import StepStatus, StepView, WaitingFor
+    from orchestrator.cases import ConsentQuestion, StepStatus, StepView, WaitingFor
     from orchestrator.contracts import (
         AgencyCall,
         AgencyUndo,
         AnswerInput,
+        ConsentInput,
         DecisionInput,
         LifeEventInput,
         StepResult,
@@ -46,6 +47,7 @@ class StepWaits:
 
     _book: CaseBook
     _answers: dict[str, AnswerInput]
+    _consents: dict[str, ConsentInput]
     _decisions: dict[str, DecisionInput]
     _awaiting_decision: set[str]
     _support: dict[str, str]  # held step -> retry | skip | resolve
@@ -86,6 +88,15 @@ class StepWaits:
                 result = await attempt(activity, request, step, title, task_queue=queue, calls=self._calls)
             except ActivityError as exc:
                 failure = classify(exc)
+                if failure.kind is FailureKind.consent and isinstance(request, AgencyCall):
+                    if not await self._ask_consent(input, step, request.inputs, submitted=submitted):
+                        raise StepFailed(
+                            step.id,
+                            f"the citizen did not consent to share with {step.agency}",
+                            submitted=submitted,
+                        ) from exc
+                    failing_since, delay, tries = None, step.retry.initial_interval_seconds, 0
+                    continue
                 if failure.kind is FailureKind.rejected and not undo:
                     raise StepFailed(
                         step.id, f"rejected by {step.agency}: {failure.code}", submitted=submitted
@@ -193,6 +204,34 @@ class StepWaits:
             reason = f"no answer from the citizen within {step.wait_days:g} days"
             if await self._hold(step, reason, submitted=submitted) == SKIP:
                 raise StepSkippedBySupport(step.id, "skipped by support", submitted=submitted)
+
+    async def _ask_consent(
+        self, input: LifeEventInput, step: StepDefinition, fields: list[str], *, submitted: bool
+    ) -> bool:
+        """Ask the citizen to consent to the share (a share by consent with none given): True
+        when they consent, or support retries after the question went unanswered (the citizen
+        may have consented on their consents page meanwhile); False when they decline."""
+        title = input.terms(step.agency).title
+        view = self._book.wait(step.id, WaitingFor.citizen, due_days=step.wait_days)
+        view.asked_at = workflow.now()
+        view.consent = ConsentQuestion(
+            agency=step.agency,
+            agency_title=title,
+            action=step.action,
+            fields=list(fields),
+            purpose=step.legal_basis.purpose or step.title,
+        )
+        self._consents.pop(step.id, None)  # only an answer to this question counts
+        self._book.event("consent_asked", step.id, f"{title or step.agency}: {', '.join(fields)}")
+        if await self._wait(step, lambda: step.id in self._consents, "the citizen", submitted):
+            given = self._consents.pop(step.id).given
+            self._book.resume(step.id)
+            return given
+        reason = f"no answer to the consent question within {step.wait_days:g} days"
+        view.consent = None  # held: the question is closed (support retries, skips or compensates)
+        if await self._hold(step, reason, submitted=submitted) == SKIP:
+            raise StepSkippedBySupport(step.id, "skipped by support", submitted=submitted)
+        return True
 
     async def _wait_for_agency(self, step: StepDefinition, rounds: int) -> list[str]:
         """The agency's verdict: [] when approved, the fields it asks the citizen for, or a failure."""

@@ -31,6 +31,7 @@ class DataUseView(BaseModel):
     fields: list[str] = Field(description="names only: the log keeps no value")
     channel: Channel
     at: datetime
+    legal_basis: str = Field(default="", description="`consent`, or `law: <reference>`")
 
 
 class DataUseList(BaseModel):
@@ -65,7 +66,9 @@ def _view(use: DataUse, directory: AgencyDirectory) -> DataUseView:
     spec = directory.agencies.get(use.agency)
     action = directory.action(use.agency, use.action)
     return DataUseView(
-        **use.model_dump(include={"id", "case_id", "step_id", "agency", "action", "fields", "channel", "at"}),
+        **use.model_dump(
+            include={"id", "case_id", "step_id", "agency", "action", "fields", "channel", "at", "legal_basis"}
+        ),
         agency_title=use.agency_title or (spec.title if spec else use.agency),
         purpose=use.purpose or (action.title if action and action.title else use.action),
     )

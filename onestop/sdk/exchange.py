@@ -22,9 +22,15 @@ class StepData(BaseModel):
 class ExchangeRefused(Exception):
     """OneStop refused the fetch (403/404): the step is not this agency's, or not running."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, kind: str = "") -> None:
         self.status = status
+        self.kind = kind
         super().__init__(f"{status}: {detail}")
+
+    @property
+    def consent_missing(self) -> bool:
+        """The share is by consent and the citizen has not given it: OneStop asks them."""
+        return self.kind == "urn:onestop:problem:consent-missing"
 
 
 class ExchangeClient:
@@ -42,14 +48,17 @@ class ExchangeClient:
             headers={"Authorization": self._authorization()},
         )
         if response.status_code in (403, 404):
-            raise ExchangeRefused(response.status_code, _detail(response))
+            raise ExchangeRefused(response.status_code, *_detail(response))
         response.raise_for_status()  # anything else is transient: the activity fails and retries
         return StepData.model_validate_json(response.content)
 
 
-def _detail(response: httpx.Response) -> str:
+def _detail(response: httpx.Response) -> tuple[str, str]:
+    """The problem's detail and type."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
-    return str(body.get("detail", "")) if isinstance(body, dict) else ""
+        return response.text[:200], ""
+    if not isinstance(body, dict):
+        return "", ""
+    return str(body.get("detail", "")), str(body.get("type", ""))

@@ -22,7 +22,13 @@ from temporalio.worker import Worker
 from onestop.sdk.agency import ActionContext, Agency, Rejected
 from onestop.sdk.exchange import ExchangeClient, ExchangeRefused
 from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult, step_key
-from orchestrator.errors import AGENCY_MISCONFIGURED, AGENCY_REJECTED, AGENCY_UNAVAILABLE, DATA_MISSING
+from orchestrator.errors import (
+    AGENCY_MISCONFIGURED,
+    AGENCY_REJECTED,
+    AGENCY_UNAVAILABLE,
+    CONSENT_MISSING,
+    DATA_MISSING,
+)
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -42,6 +48,8 @@ class AgencyActivities:
             data = await self._exchange.fetch(req.case_id, req.step_id, activity.info().activity_id)
         except ExchangeRefused as exc:
             log.warning("step_data_refused", case_id=req.case_id, step=req.step_id, status=exc.status)
+            if exc.consent_missing:
+                raise ApplicationError("consent_missing", type=CONSENT_MISSING, non_retryable=True) from None
             raise _broken("exchange_refused") from None
         missing = sorted(set(req.required_inputs) - set(data.fields))
         if missing:
