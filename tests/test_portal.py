@@ -4,7 +4,7 @@ the form empty first (every missing field in the error summary, its links moving
 then filled in; while the case page is open the civil registry asks for the certificate number
 through its work list, the question appears on the page without a reload, the citizen answers,
 the registry completes its review through the API, and the page shows the case completed. Then
-their cases, the data-use log and the profile (the child added). axe-core finds no serious or
+their cases, the data-use log, the consents and the profile (the child added). axe-core finds no serious or
 critical violation on any screen, and a phone's width needs no sideways scrolling.
 
 `pytest tests/test_portal.py --screenshots docs/screenshots` saves the README's screens.
@@ -96,6 +96,9 @@ async def test_a_birth_registration_from_the_form_to_completed(
     await page.get_by_role("link", name="Data use").click()
     await expect(page.locator("table")).to_contain_text("Civil status registry")
     await check_screen(page, "portal-data-use", screenshots, phone_shot=True)
+    await page.get_by_role("link", name="Consents").click()
+    await expect(page.get_by_role("heading", name="Your consents")).to_be_visible()
+    await check_screen(page, "portal-consents", None)
     await page.get_by_role("link", name="Profile").click()
     await expect(page.locator("main")).to_contain_text(
         "Minh Anh Nguyen"

@@ -17,8 +17,12 @@ from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.settings import Settings
 from tests.conftest import TokenFactory
 from tests.support import CaseWatcher, console_sign_in, csrf_of
+from tests.test_consent import DATA as CONSENT_DATA
+from tests.test_consent import consented
 from tests.test_life_events_e2e import BIRTH
 from tests.test_work_list_api import REVIEW, officer, open_review
+
+__all__ = ["consented"]  # the consent tests' fixture: their life event with a step by consent
 
 BIRTH_FORM = {
     "child_name": BIRTH["child_name"],
@@ -281,3 +285,38 @@ async def test_the_profile_page_saves_and_marks_what_the_api_refuses(
         True,
     )
     assert "Your profile was saved" in (await browser_like.get("/profile?done=saved")).text
+
+
+async def test_a_consent_asked_on_a_case_and_the_consents_page(
+    browser_like: httpx.AsyncClient, stack: Settings, watcher: CaseWatcher, citizen: str, consented: str
+) -> None:
+    case_id = await watcher.start(citizen, consented, CONSENT_DATA)
+    await watcher.wait_step(citizen, case_id, "move_insurance", "citizen")
+    csrf = await signed_in(browser_like, stack, citizen)
+    page = await browser_like.get(f"/cases/{case_id}")
+    assert (
+        "asks for your consent" in page.text and "Keep your health insurance at your new address" in page.text
+    )
+    url = f"/cases/{case_id}/steps/move_insurance/consent"
+    unanswered = await browser_like.post(url, data={"csrf_token": csrf})
+    assert unanswered.status_code == 422 and 'href="#move_insurance-given"' in summary(unanswered)
+    given = await browser_like.post(url, data={"csrf_token": csrf, "given": "true"})
+    assert given.status_code == 303 and given.headers["location"].endswith("?done=consent-true")
+    again = await browser_like.post(url, data={"csrf_token": csrf, "given": "true"})
+    assert again.status_code == 409 and summary(again)
+    assert (await watcher.wait(citizen, case_id))["status"] == "completed"
+
+    listed = await browser_like.get("/consents")
+    assert listed.status_code == 200 and "Withdraw consent" in listed.text and "new address" in listed.text
+    withdraw = "/consents/health_insurance/update_address/withdraw"
+    assert (await browser_like.post(withdraw, data={"csrf_token": csrf})).headers[
+        "location"
+    ] == "/consents?done=withdrawn"
+    after = await browser_like.get("/consents?done=withdrawn")
+    assert "Give consent again" in after.text and "Consents a life event may ask for" in after.text
+    unknown = await browser_like.post("/consents/no_agency/no_action/give", data={"csrf_token": csrf})
+    assert unknown.status_code in (404, 422) and summary(unknown)
+    renewed = await browser_like.post(
+        "/consents/health_insurance/update_address/give", data={"csrf_token": csrf}
+    )
+    assert renewed.status_code == 303 and renewed.headers["location"] == "/consents?done=given"

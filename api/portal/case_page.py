@@ -1,6 +1,7 @@
 """A case as its citizen follows it: status, each step with the agency doing it, the timeline,
 and what the citizen can do now (answer a question a step asks, cancel).
 
+Consents a step asks for are answered here too (`POST /v1/cases/{id}/steps/{step}/consent`).
 The page follows the case live: while the case is open a small script
 (`api/pages/scripts/follow.mjs`) fetches the page again every few seconds and swaps in what
 changed; without JavaScript the page says to reload it. A question's form is built from the
@@ -119,6 +120,29 @@ async def answer(case_id: str, step_id: str, request: Request, pages: PagesDep, 
             field_errors=field_errors,
         )
     return RedirectResponse(f"/cases/{case_id}?done=answered", status_code=303)
+
+
+@router.post(
+    "/cases/{case_id}/steps/{step_id}/consent", response_class=HTMLResponse, dependencies=[CsrfChecked]
+)
+async def consent(case_id: str, step_id: str, request: Request, pages: PagesDep, api: AnswerDep) -> Response:
+    """Gives or refuses the consent a step asks; a question no longer asked is shown with why."""
+    given_ = given((await request.form()).multi_items()).get("given")
+    if given_ not in ("true", "false"):
+        errors: list[ErrorItem] = [
+            {"text": "Choose whether to give your consent", "href": f"#{step_id}-given"}
+        ]
+        return await render_case(request, pages, api, await api.case(case_id), errors=errors, status=422)
+    try:
+        await api.answer_consent(case_id, step_id, given_ == "true")
+    except ApiProblem as refused:
+        if refused.status not in (409, 422):
+            raise
+        errors = [{"text": refused.problem.detail}]
+        return await render_case(
+            request, pages, api, await api.case(case_id), errors=errors, status=refused.status
+        )
+    return RedirectResponse(f"/cases/{case_id}?done=consent-{given_}", status_code=303)
 
 
 @router.post("/cases/{case_id}/cancel", response_class=HTMLResponse, dependencies=[CsrfChecked])

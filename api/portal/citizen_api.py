@@ -21,10 +21,12 @@ from pydantic import BaseModel, JsonValue, ValidationError
 
 from api.routes.cases import CaseList
 from api.routes.catalog import CatalogList
+from api.routes.consents import ConsentList
 from api.routes.data_uses import DataUseList
 from api.routes.life_events import CaseAccepted
 from orchestrator.auth import Principal
 from orchestrator.cases import CaseView
+from orchestrator.consent_desk import ConsentView
 from orchestrator.form_schema import FormSchemas
 from orchestrator.problem_details import Problem
 from orchestrator.profile import CitizenProfile
@@ -101,6 +103,21 @@ class CitizenApi:
     async def data_uses(self, cursor: str | None = None, limit: int = 25) -> DataUseList:
         params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
         return await self._call("GET", "/v1/me/data-uses", DataUseList, params=params)
+
+    async def answer_consent(self, case_id: str, step_id: str, given: bool) -> CaseView:
+        url = f"/v1/cases/{_segment(case_id)}/steps/{_segment(step_id)}/consent"
+        return await self._call("POST", url, CaseView, json={"given": given})
+
+    async def consents(self) -> ConsentList:
+        return await self._call("GET", "/v1/me/consents", ConsentList)
+
+    async def give_consent(self, agency: str, action: str) -> ConsentView:
+        url = f"/v1/me/consents/{_segment(agency)}/{_segment(action)}"
+        return await self._call("PUT", url, ConsentView, json={})
+
+    async def withdraw_consent(self, agency: str, action: str) -> ConsentView:
+        url = f"/v1/me/consents/{_segment(agency)}/{_segment(action)}"
+        return await self._call("DELETE", url, ConsentView)
 
     async def call(self, method: str, url: str, model: type[M], **kwargs: Any) -> M:
         """Any other route of the API (a panel's own), answered or refused the same way."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from api.pages import audience
-from api.portal import case_page, data_uses, deps, my_cases, profile, sign_in, start
+from api.portal import case_page, consents, data_uses, deps, my_cases, profile, sign_in, start
 
 router = APIRouter(include_in_schema=False)
-for module in (sign_in, start, my_cases, case_page, data_uses, profile):
+for module in (sign_in, start, my_cases, case_page, data_uses, consents, profile):
     router.include_router(module.router)
 
 
