@@ -91,17 +91,23 @@ async def scrolls_sideways(page: Page) -> bool:
 
 
 async def check_screen(
-    page: Page, name: str, screenshots: Path | None, whole: bool = False, phone_shot: bool = False
+    page: Page,
+    name: str,
+    screenshots: Path | None,
+    whole: bool = False,
+    phone_shot: bool = False,
+    desktop_shot: bool = True,
 ) -> None:
     """No serious accessibility violation, GOV.UK Frontend's script started, usable at a phone's
-    width (no sideways scrolling, nor a violation there); saved when asked (the window's worth,
-    or the `whole` page; with `phone_shot`, at the phone's width too, as NAME-phone.png)."""
+    width (no sideways scrolling, nor, with `phone_shot`, a violation there); saved when asked
+    (the window's worth, or the `whole` page): at the desktop's width unless not `desktop_shot`,
+    and with `phone_shot` at the phone's too, as NAME-phone.png."""
     assert await serious_violations(page) == [], name
     started = await page.locator("[data-module='govuk-service-navigation']").get_attribute(
         "data-govuk-service-navigation-init"
     )
     assert started is not None, f"{name}: GOV.UK Frontend's script did not start"
-    if screenshots is not None:
+    if screenshots is not None and desktop_shot:
         await page.evaluate("window.scrollTo(0, 0)")
         await page.screenshot(path=screenshots / f"{name}.png", full_page=whole)
     await page.set_viewport_size(PHONE)

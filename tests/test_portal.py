@@ -46,7 +46,7 @@ async def test_a_birth_registration_from_the_form_to_completed(
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("button", name="Sign in as a test citizen").click()
     await expect(page.get_by_role("heading", name="What has happened?")).to_be_visible()
-    await check_screen(page, "portal-start", screenshots, phone_shot=True)
+    await check_screen(page, "portal-start", screenshots)
 
     await page.get_by_role("link", name="Birth registration").click()
     await expect(page.get_by_role("heading", name="Birth registration", level=1)).to_be_visible()
@@ -58,7 +58,7 @@ async def test_a_birth_registration_from_the_form_to_completed(
     await expect(page).to_have_title(re.compile(r"^Error: Birth registration"))
     await summary.get_by_role("link", name="Enter child's date of birth").click()
     await expect(page.locator("#child_birth_date-day")).to_be_focused()
-    await check_screen(page, "portal-form-errors", screenshots, phone_shot=True)
+    await check_screen(page, "portal-form-errors", screenshots, phone_shot=True, desktop_shot=False)
 
     await fill_birth(page)
     await page.get_by_role("button", name="Send").click()
@@ -77,7 +77,7 @@ async def test_a_birth_registration_from_the_form_to_completed(
     question = page.get_by_label("Number of the hospital's medical birth certificate")
     await expect(question).to_be_visible(timeout=LIVE)  # swapped in by the follow script, no reload
     await expect(page.locator("#case-status")).to_contain_text("Waiting")
-    await check_screen(page, "portal-question", screenshots, phone_shot=True)
+    await check_screen(page, "portal-question", screenshots)
     await question.fill("MC-2026-118")
     await page.get_by_role("button", name="Send answer").click()
     await expect(page.locator(".govuk-notification-banner")).to_contain_text("Your answer was sent")
@@ -88,14 +88,14 @@ async def test_a_birth_registration_from_the_form_to_completed(
     await expect(page.locator("#case-status")).to_contain_text("Completed", timeout=LIVE)
     await expect(page.locator("#case-progress")).not_to_have_attribute("data-follow", "open", timeout=LIVE)
     await expect(page.get_by_text("Cancel this case")).to_have_count(0)
-    await check_screen(page, "portal-case", screenshots, whole=True, phone_shot=True)
+    await check_screen(page, "portal-case", screenshots, phone_shot=True)
 
     await page.get_by_role("link", name="Your cases").click()
     await expect(page.locator("table")).to_contain_text("Completed")
     await check_screen(page, "portal-cases", None)
     await page.get_by_role("link", name="Data use").click()
     await expect(page.locator("table")).to_contain_text("Civil status registry")
-    await check_screen(page, "portal-data-use", screenshots, phone_shot=True)
+    await check_screen(page, "portal-data-use", screenshots, phone_shot=True, desktop_shot=False)
     await page.get_by_role("link", name="Consents").click()
     await expect(page.get_by_role("heading", name="Your consents")).to_be_visible()
     await check_screen(page, "portal-consents", None)
