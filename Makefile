@@ -4,8 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# GOV.UK Frontend's CSS (built with a system font stack) and JS, and Swagger UI's and ReDoc's
-# bundles for /docs and /redoc, served by the API at /assets.
+# GOV.UK Frontend's CSS (built with a system font stack) and JS, the pages' own scripts, axe-core
+# for the page tests, and Swagger UI's and ReDoc's bundles for /docs and /redoc, served at /assets.
 ASSETS := api/static
 WEB_STAMP := $(ASSETS)/.built
 SCSS := api/pages/styles/onestop.scss
@@ -19,13 +19,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # npm packages at the exact versions package.json pins; no lock file is written.
-$(WEB_STAMP): package.json $(SCSS) api/pages/scripts/init.mjs
+$(WEB_STAMP): package.json $(SCSS) api/pages/scripts/init.mjs api/pages/scripts/follow.mjs
 	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
 	npm install --no-package-lock --no-audit --no-fund --ignore-scripts --loglevel=error
 	mkdir -p $(ASSETS)
 	npx --no-install sass --load-path=node_modules --style=compressed --no-source-map --quiet-deps \
 		$(SCSS) $(ASSETS)/onestop.css
-	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js api/pages/scripts/init.mjs $(ASSETS)/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js api/pages/scripts/init.mjs api/pages/scripts/follow.mjs $(ASSETS)/
+	# axe-core for the page tests' accessibility checks (tests/browser.py injects it; no page loads it).
+	cp node_modules/axe-core/axe.min.js $(ASSETS)/
 	cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js $(ASSETS)/
 	# ReDoc's "API docs by Redocly" footer loads its logo from Redocly's CDN, with no option to
 	# turn it off: an empty src makes the footer drop the image (its onError) and keep the link.

@@ -15,6 +15,7 @@ from api.codec_cors import CodecCors
 from api.console import router as console
 from api.life_event_schemas import document_life_events
 from api.pages import assets
+from api.portal import router as portal
 from api.rate_limits import RateLimiter, RateLimits
 from api.routes import (
     agency_tasks,
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         app.include_router(module.router, responses=problems.responses(*statuses))
     app.include_router(health.router)
     console.install(app)
+    portal.install(app)
     assets.install(app)
     api_docs.install(app)
     _document_problems(app)

@@ -58,9 +58,11 @@ PUBLIC: frozenset[str] = frozenset(
     {
         *("/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"),
         *("/support", "/support/sign-in", "/support/sign-out"),
+        *("/", "/sign-in", "/sign-in/test-citizen", "/sign-out"),
     }
 )
-"""Paths served without a token: probes, the API's own documentation, and the console's way in."""
+"""Paths served without a token: probes, the API's own documentation, and the way in to the
+support console and to the citizen portal (whose start page says what the service does)."""
 
 
 def allows(role: Role, permission: Permission) -> bool:

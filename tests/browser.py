@@ -2,8 +2,8 @@
 driven by Playwright, which never downloads a browser of its own here. Without chromium the
 fixture fails: a page test that silently skipped would prove nothing.
 
-Also axe-core (from the npm packages `make` installs), injected into a page to check it for
-accessibility, and `--screenshots DIR`, which makes the console tests save their screens.
+Also axe-core (the npm package `make` installs and copies into api/static), injected into a page to check it for
+accessibility, and `--screenshots DIR`, which makes the console's and the portal's tests save their screens.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from orchestrator.settings import Settings
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parent.parent / "api" / "static" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,7 +32,7 @@ DESKTOP = ViewportSize(width=1280, height=900)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--screenshots", default=None, help="save the console tests' screens (PNG) here")
+    parser.addoption("--screenshots", default=None, help="save the page tests' screens (PNG) here")
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +74,7 @@ def screenshots(pytestconfig: pytest.Config) -> Path | None:
 async def serious_violations(page: Page) -> list[dict[str, Any]]:
     """axe-core's violations of impact serious or critical on the page as it stands."""
     if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: `make` installs the npm packages")
+        pytest.fail(f"{AXE} is missing: `make` builds the web assets")
     await page.add_script_tag(path=AXE)
     result: dict[str, Any] = await page.evaluate("axe.run()")
     return [
@@ -88,3 +88,33 @@ async def scrolls_sideways(page: Page) -> bool:
     """Whether the page is wider than the window (a phone would have to scroll sideways)."""
     wider: bool = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     return wider
+
+
+async def check_screen(
+    page: Page,
+    name: str,
+    screenshots: Path | None,
+    whole: bool = False,
+    phone_shot: bool = False,
+    desktop_shot: bool = True,
+) -> None:
+    """No serious accessibility violation, GOV.UK Frontend's script started, usable at a phone's
+    width (no sideways scrolling, nor, with `phone_shot`, a violation there); saved when asked
+    (the window's worth, or the `whole` page): at the desktop's width unless not `desktop_shot`,
+    and with `phone_shot` at the phone's too, as NAME-phone.png."""
+    assert await serious_violations(page) == [], name
+    started = await page.locator("[data-module='govuk-service-navigation']").get_attribute(
+        "data-govuk-service-navigation-init"
+    )
+    assert started is not None, f"{name}: GOV.UK Frontend's script did not start"
+    if screenshots is not None and desktop_shot:
+        await page.evaluate("window.scrollTo(0, 0)")
+        await page.screenshot(path=screenshots / f"{name}.png", full_page=whole)
+    await page.set_viewport_size(PHONE)
+    assert not await scrolls_sideways(page), f"{name} scrolls sideways at 375 px"
+    if phone_shot:
+        assert await serious_violations(page) == [], f"{name} at 375 px"
+        if screenshots is not None:
+            await page.evaluate("window.scrollTo(0, 0)")
+            await page.screenshot(path=screenshots / f"{name}-phone.png", full_page=whole)
+    await page.set_viewport_size(DESKTOP)

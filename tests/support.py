@@ -110,14 +110,22 @@ class CaseWatcher:
         assert response.status_code == 204, response.text
 
 
-async def console_sign_in(client: httpx.AsyncClient, token: str) -> tuple[str, httpx.Response]:
-    """Sign in to the support console as a browser does (its CSRF token first): the form's
-    token, for later posts, and the sign-in's answer, with its cookies."""
-    form = await client.get("/support/sign-in")
-    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
-    signed = await client.post("/support/sign-in", data={"token": token, "csrf_token": csrf})
+async def console_sign_in(
+    client: httpx.AsyncClient, token: str, prefix: str = "/support"
+) -> tuple[str, httpx.Response]:
+    """Sign in to the support console (or, with prefix "", the citizen portal) as a browser
+    does (its CSRF token first): the form's token, for later posts, and the sign-in's answer,
+    with its cookies."""
+    csrf = await csrf_of(client, f"{prefix}/sign-in")
+    signed = await client.post(f"{prefix}/sign-in", data={"token": token, "csrf_token": csrf})
     assert signed.status_code == 303, signed.text
     return csrf, signed
+
+
+async def csrf_of(client: httpx.AsyncClient, path: str) -> str:
+    """The CSRF token a page's forms carry (the client keeps the nonce cookie it came with)."""
+    page = await client.get(path)
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
 
 
 def audited(trail: list[dict[str, Any]], action: str) -> tuple[object, ...]:

@@ -18,6 +18,9 @@ from orchestrator.permissions import MATRIX, PUBLIC, Permission
 from orchestrator.settings import Settings
 from tests.conftest import TokenFactory
 
+PAGES = {"support": ("onestop_support", "/support/sign-in"), "": ("onestop_citizen", "/sign-in")}
+"""Page routes by their first path segment (any other is the portal's): session cookie, sign-in."""
+
 
 def _routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
     """Every route, through the routers FastAPI nests (`_IncludedRouter` keeps the original)."""
@@ -75,25 +78,25 @@ async def test_every_role_outside_a_permission_gets_403(
     checked = 0
     for (method, path), permission in sorted(ruled.items()):
         url = path.replace("{", "").replace("}", "")  # any value: the role is refused before the object
-        # The console's pages hold the token in a session cookie and send anyone else to sign in.
-        console = path.startswith("/support/")
+        # The pages (the console's, the portal's) hold the token in a session cookie and send
+        # anyone else to sign in; their forms refuse a post without its CSRF token first.
+        page = PAGES.get(path.split("/")[1], PAGES[""]) if not path.startswith("/v1/") else None
         for role, headers in tokens.items():
             if role in MATRIX[permission]:
                 continue
             body: Any = {"reason": "x"} if method == "POST" else None
-            if console:
-                cookie = {"Cookie": f"onestop_support={headers['Authorization'].removeprefix('Bearer ')}"}
+            if page is not None:
+                cookie_name, sign_in = page
+                cookie = {"Cookie": f"{cookie_name}={headers['Authorization'].removeprefix('Bearer ')}"}
                 response = await http.request(method, url, data=body, headers=cookie)
                 assert response.status_code in (303, 403), (method, path, role, response.status_code)
-                assert response.status_code == 403 or "/support/sign-in" in response.headers["location"]
+                assert response.status_code == 403 or response.headers["location"].startswith(sign_in)
             else:
                 response = await http.request(method, url, json=body, headers=headers)
                 assert response.status_code == 403, (method, path, role, response.status_code, response.text)
             checked += 1
         unauthenticated = await http.request(method, url, json={"reason": "x"} if method == "POST" else None)
-        assert unauthenticated.status_code == (
-            303 if console and method == "GET" else 403 if console else 401
-        ), (
+        assert unauthenticated.status_code == (303 if page and method == "GET" else 403 if page else 401), (
             method,
             path,
             unauthenticated.status_code,

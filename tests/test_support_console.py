@@ -18,7 +18,7 @@ from playwright.async_api import Page, expect
 
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.settings import Settings
-from tests.browser import DESKTOP, PHONE, scrolls_sideways, serious_violations
+from tests.browser import check_screen, serious_violations
 from tests.support import IMPATIENT_MOVE, CaseWatcher, add_definition
 
 MOVER = {"citizen_name": "Ana Lima", "new_address": "12 Rua das Flores"}
@@ -33,21 +33,6 @@ async def sign_in(page: Page, value: str) -> None:
     await page.goto("/support/sign-in")
     await page.get_by_label("Support token").fill(value)
     await page.get_by_role("button", name="Sign in").click()
-
-
-async def check_screen(page: Page, name: str, screenshots: Path | None, whole: bool = False) -> None:
-    """No serious accessibility violation; usable at a phone's width; saved when asked (the
-    window's worth, or the `whole` page)."""
-    assert await serious_violations(page) == [], name
-    started = await page.locator("[data-module='govuk-service-navigation']").get_attribute(
-        "data-govuk-service-navigation-init"
-    )
-    assert started is not None, f"{name}: GOV.UK Frontend's script did not start"
-    if screenshots is not None:
-        await page.screenshot(path=screenshots / f"{name}.png", full_page=whole)
-    await page.set_viewport_size(PHONE)
-    assert not await scrolls_sideways(page), f"{name} scrolls sideways at 375 px"
-    await page.set_viewport_size(DESKTOP)
 
 
 async def stuck_case(watcher: CaseWatcher, stack: Settings, citizen: str, code: str) -> str:

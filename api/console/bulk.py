@@ -19,8 +19,9 @@ from api.console.deps import (
     StaffDep,
     problem,
 )
-from api.console.forms import ErrorItem, errors_of, given, parse_filter
+from api.console.forms import ErrorItem, errors_of, parse_filter
 from api.deps import ServicesDep
+from api.pages.audience import given
 from orchestrator.auth import Principal
 from orchestrator.errors import Unavailable
 from orchestrator.support_models import BulkReport, BulkRequest

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.console.deps import CONSOLE_PATH, DeskDep, PagesDep, StaffDep, problem
-from api.console.forms import PAGE_SIZE, given, parse_filter
+from api.console.forms import PAGE_SIZE, parse_filter
 from api.deps import ServicesDep
+from api.pages.audience import given
 from orchestrator.cases import CaseStatus, WaitingFor
 from orchestrator.errors import Unavailable
 

@@ -18,7 +18,8 @@ from api.console.deps import (
     StaffDep,
     problem,
 )
-from api.console.forms import ActionForm, ErrorItem, errors_of, given
+from api.console.forms import ActionForm, ErrorItem, errors_of
+from api.pages.audience import given
 from orchestrator.auth import Principal
 from orchestrator.cases import StepStatus
 from orchestrator.errors import CaseNotFound, CaseStateError, Unavailable

@@ -1,17 +1,17 @@
 """The console's dependencies: its pages renderer, the signed-in support principal (a browser
 without a session is sent to sign in), the support desk, the CSRF check every POST passes
-first, and the command budget every action form spends (the JSON API's, per person)."""
+first, and the command budget every action form spends (the JSON API's, per person). The session,
+CSRF and problem pages are the ones every audience's pages share (`api/pages/audience.py`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import ServicesDep, take_command
-from api.pages.csrf import FIELD, Csrf
+from api.pages.audience import Audience
 from api.pages.rendering import Pages
 from api.pages.session import SessionCookie
 from orchestrator.auth import Principal, Role
@@ -20,28 +20,26 @@ from orchestrator.permissions import Permission
 from orchestrator.support_desk import SupportDesk
 
 CONSOLE_PATH = "/support"
-SESSION = SessionCookie("onestop_support", CONSOLE_PATH, Role.support)
-CSRF_COOKIE = "onestop_support_csrf"
+SUPPORT = Audience(
+    path=CONSOLE_PATH,
+    session=SessionCookie("onestop_support", CONSOLE_PATH, Role.support),
+    csrf_cookie="onestop_support_csrf",
+    templates="support",
+    person="staff",
+)
+SESSION = SUPPORT.session
 
 
 def get_pages(services: ServicesDep) -> Pages:
-    return Pages(Csrf(services.settings.jwt_secret, CSRF_COOKIE, CONSOLE_PATH))
+    return SUPPORT.pages(services.settings.jwt_secret)
 
 
 PagesDep = Annotated[Pages, Depends(get_pages)]
 
 
-def sign_in_url(next_path: str | None = None) -> str:
-    url = f"{CONSOLE_PATH}/sign-in"
-    return f"{url}?next={quote(next_path, safe='/')}" if next_path else url
-
-
 def get_staff(request: Request, services: ServicesDep) -> Principal:
     """The signed-in support principal; otherwise a redirect (303) to the sign-in page."""
-    principal = SESSION.principal(request, services.tokens)
-    if principal is None:
-        raise HTTPException(303, "sign in first", headers={"Location": sign_in_url(request.url.path)})
-    return principal
+    return SUPPORT.require(request, services.tokens)
 
 
 get_staff.permission = Permission.support_cases  # type: ignore[attr-defined]
@@ -55,22 +53,7 @@ def get_desk(services: ServicesDep) -> SupportDesk:
 
 DeskDep = Annotated[SupportDesk, Depends(get_desk)]
 
-
-class FormRefused(Exception):
-    """A POST whose form does not carry the token its CSRF cookie signs; the console's
-    exception handler answers it with a page (403)."""
-
-
-async def check_csrf(request: Request, pages: PagesDep) -> None:
-    form = await request.form()
-    token = form.get(FIELD)
-    if not pages.csrf.valid(request, token if isinstance(token, str) else None):
-        raise FormRefused(
-            "This form expired or came from another site. Go back, reload the page and try again."
-        )
-
-
-CsrfChecked = Depends(check_csrf)
+CsrfChecked = SUPPORT.csrf_checked()
 
 
 class ActionsLimited(Exception):
@@ -97,7 +80,5 @@ ActionLimit = Depends(limit_actions)
 def problem(
     request: Request, pages: Pages, staff: Principal | None, status: int, title: str, message: str
 ) -> HTMLResponse:
-    """A page saying what went wrong and what to do: a case that does not exist, a service that
-    did not answer (retry), a form from another site."""
-    context: dict[str, object] = {"title": title, "message": message, "staff": staff, "errors": []}
-    return pages.render(request, "support/problem.html", context, status_code=status)
+    """The console's problem page (`Audience.problem`)."""
+    return SUPPORT.problem(request, pages, staff, status, title, message)

@@ -7,7 +7,7 @@ field (its `href` is the input's id), never echoing the value sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -20,11 +20,6 @@ FILTER_FIELDS = ("type", "status", "agency", "waiting_for", "stuck_minutes", "st
 """The filter's fields the console offers, in the form's order (plus `stuck`, a checkbox)."""
 
 ErrorItem = dict[str, str]
-
-
-def given(values: Iterable[tuple[str, object]]) -> dict[str, str]:
-    """A form's non-empty text fields, stripped (the console has no file uploads)."""
-    return {key: value.strip() for key, value in values if isinstance(value, str) and value.strip()}
 
 
 def errors_of(exc: ValidationError, prefix: str = "", whole: str = "step") -> list[ErrorItem]:

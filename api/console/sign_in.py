@@ -13,10 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from api.console.deps import CONSOLE_PATH, SESSION, CsrfChecked, PagesDep
+from api.console.deps import CONSOLE_PATH, SESSION, SUPPORT, CsrfChecked, PagesDep
 from api.deps import ServicesDep
 from api.routes.codec import CODEC_SESSION
-from orchestrator.errors import Forbidden, Unauthenticated
 
 router = APIRouter(prefix=CONSOLE_PATH)
 
@@ -30,9 +29,7 @@ class SignInForm(BaseModel):
 
 def safe_next(path: str) -> str:
     """Only a console page: never another site, nor a path outside the console."""
-    if path.startswith(f"{CONSOLE_PATH}/") and not path.startswith("//") and "\\" not in path:
-        return path
-    return HOME
+    return SUPPORT.safe_next(path, HOME)
 
 
 @router.get("", include_in_schema=False)
@@ -54,17 +51,9 @@ async def sign_in(
     request: Request, form: Annotated[SignInForm, Form()], pages: PagesDep, services: ServicesDep
 ) -> Response:
     """Checks the token, then keeps it in the session cookie; a wrong one is refused on the form."""
-    status, message = 200, ""
-    if not form.token.strip():
-        status, message = 400, "Enter a support token"
-    else:
-        try:
-            SESSION.verify(form.token, services.tokens)
-        except Unauthenticated as exc:
-            status, message = 401, f"The token was not accepted: {exc}"
-        except Forbidden as exc:
-            status, message = 403, f"The token was not accepted: {exc}"
-    if message:
+    refused = SUPPORT.refusal(form.token, services.tokens)
+    if refused is not None:
+        status, message = refused
         errors = [{"text": message, "href": "#token"}]
         context = {"title": "Sign in", "next": safe_next(form.next), "signed_out": False, "errors": errors}
         return pages.render(request, "support/sign_in.html", context, status_code=status)
