@@ -16,7 +16,18 @@ from api.console import router as console
 from api.life_event_schemas import document_life_events
 from api.pages import assets
 from api.rate_limits import RateLimiter, RateLimits
-from api.routes import agency_tasks, cases, catalog, codec, health, life_events, step_data, support, work_list
+from api.routes import (
+    agency_contract,
+    agency_tasks,
+    cases,
+    catalog,
+    codec,
+    health,
+    life_events,
+    step_data,
+    support,
+    work_list,
+)
 from api.services import Services
 from orchestrator.agency_exchange import AgencyExchange
 from orchestrator.audit_log import AuditLog
@@ -97,6 +108,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
     for module, statuses in _ERROR_STATUSES.items():
         app.include_router(module.router, responses=problems.responses(*statuses))
     app.include_router(health.router)
+    app.include_router(agency_contract.router)
     console.install(app)
     assets.install(app)
     api_docs.install(app)

@@ -14,7 +14,7 @@ import httpx
 import typer
 from temporalio.service import RPCError
 
-from onestop import catalog_cli, replay_cli, simulate_cli, support_cli
+from onestop import agency_cli, catalog_cli, replay_cli, simulate_cli, support_cli
 from onestop.agency_worker import run_agency_worker
 from onestop.bench import report, run_bench
 from onestop.resync import resync
@@ -61,6 +61,7 @@ def _out(text: str) -> None:
 support_cli.register(cases_app, audit_app, _settings, _out)
 replay_cli.register(app, _settings, _out)
 simulate_cli.register(app, _settings, _out)
+agency_cli.register(app, _settings, _out)
 
 
 def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:

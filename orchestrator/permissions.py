@@ -52,9 +52,11 @@ PUBLIC: frozenset[str] = frozenset(
     {
         *("/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"),
         *("/support", "/support/sign-in", "/support/sign-out"),
+        "/v1/agency/contract/openapi.json",
     }
 )
-"""Paths served without a token: probes, the API's own documentation, and the console's way in."""
+"""Paths served without a token: probes, the API's own documentation (and the contract agencies
+implement), and the console's way in."""
 
 
 def allows(role: Role, permission: Permission) -> bool:
