@@ -2,7 +2,8 @@
 
 `contract` writes the OpenAPI document of the HTTP contract a connector agency implements (the one
 the API serves at `/v1/agency/contract/openapi.json`), so it can be read, diffed or fed to a code
-generator without a running OneStop.
+generator without a running OneStop. `check` compares an SDK agency's code with its entry in
+`agencies.yaml` (`onestop/agency_check.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from typing import Annotated
 import typer
 
 from activities.agency_contract import contract_document
+from onestop.agency_check import differences
+from onestop.agency_worker import load_agency
+from onestop.user_errors import FAILED
+from orchestrator.catalog import AGENCIES_FILE, read_directory
 from orchestrator.settings import Settings
 
 Out = Callable[[str], None]
@@ -53,3 +58,25 @@ def register(app: typer.Typer, settings: Callable[[], Settings], out: Out) -> No
         except OSError as exc:
             raise typer.BadParameter(f"cannot write {to}: {exc.strerror}", param_hint="--out") from None
         out(f"wrote {to}")
+
+    @agency_app.command("check")
+    def check(
+        app_ref: Annotated[
+            str, typer.Option("--app", help="module:attribute of the agency's onestop.sdk.Agency")
+        ],
+    ) -> None:
+        """Compare an agency's code with its entry in ONESTOP_CATALOG_PATH's agencies.yaml: every
+        action missing on either side, accepts, requires, types and returns that differ, and
+        compensations without a handler. Exit 1 on any difference.
+
+        Example: onestop agency check --app my_agency:permits
+        """
+        agency = load_agency(app_ref)
+        file = settings().catalog_path / AGENCIES_FILE
+        found = differences(agency, read_directory(file))
+        for difference in found:
+            out(str(difference))
+        if found:
+            out(f"{agency.name}: {len(found)} difference(s) from {file}")
+            raise typer.Exit(FAILED)
+        out(f"{agency.name} matches {file} ({len(agency.contract())} actions)")

@@ -14,6 +14,7 @@ anywhere, since a worker on a queue nobody sends to would wait for ever without 
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -41,7 +42,10 @@ log = structlog.get_logger(__name__)
 
 
 def load_agency(ref: str) -> Agency:
-    """`module:attribute` naming an `onestop.sdk.Agency`."""
+    """`module:attribute` naming an `onestop.sdk.Agency`, importable from the current directory
+    too (as uvicorn finds `module:app`): the agency's code is where its developer runs this."""
+    if "." not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, ".")
     module_name, _, attribute = ref.partition(":")
     if not module_name or not attribute:
         raise InputError("--app", f"{ref!r} is not module:attribute (e.g. my_agency.actions:tax)")

@@ -245,7 +245,8 @@ def test_an_agencys_contract_is_read_off_its_models() -> None:
             "title": "Issue a residents' parking permit",
             "accepts": ["citizen_name", "new_address"],
             "requires": ["citizen_name", "new_address"],
+            "types": {"citizen_name": "string", "new_address": "string"},
             "returns": ["zone"],
         },
-        "revoke_permit": {"title": "", "accepts": [], "requires": [], "returns": []},
+        "revoke_permit": {"title": "", "accepts": [], "requires": [], "types": {}, "returns": []},
     }
