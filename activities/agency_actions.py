@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.agency_client import AgencyPort, AgencyRequest
 from activities.agency_health import AgencyHealth
+from activities.agency_replies import Outcome, classify
 from orchestrator.contracts import AgencyCall, AgencyUndo, StepResult, step_key
 from orchestrator.data_exchange import Channel, DataExchange, Share
 from orchestrator.definition import LegalBasis
@@ -167,7 +168,8 @@ def _as_application_error(exc: AgencyError) -> ApplicationError:
     """Only the reason code travels: an agency's text may echo the personal data it was sent."""
     if exc.retryable:
         return ApplicationError(exc.code, type=AGENCY_UNAVAILABLE)
-    kind = AGENCY_MISCONFIGURED if exc.code == "unknown_action" else AGENCY_REJECTED
+    misconfigured = classify(exc.status, exc.code) is Outcome.misconfigured
+    kind = AGENCY_MISCONFIGURED if misconfigured else AGENCY_REJECTED
     return ApplicationError(
         exc.code, {"agency": exc.agency, "status": exc.status}, type=kind, non_retryable=True
     )

@@ -1,13 +1,13 @@
-"""Calls agencies over HTTP with an idempotency key, sorting their answers into retryable or not.
-
-Transient trouble (timeouts, refused connections, 5xx, 408, 429) retries with the step's
-backoff; any other 4xx is the agency's decision and is final.
+"""Calls agencies over HTTP with an idempotency key, sorting their answers as the reply table
+says (`activities/agency_replies.py`): transient trouble (timeouts, refused connections, 5xx, 408,
+429) retries with the step's backoff, any other 4xx is the agency's decision and is final, and an
+unknown action is a configuration error. The OpenAPI document agencies implement is built from the
+same table and these models (`activities/agency_contract.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -15,25 +15,36 @@ import httpx
 from pydantic import BaseModel, Field, JsonValue
 
 from activities.agency_credentials import AgencyCredentials
+from activities.agency_replies import Outcome, classify, reason_code, serving
 from orchestrator.errors import AgencyError
 
-_RETRYABLE_4XX = frozenset({401, 403, 408, 425, 429})
-_CODE = re.compile(r"[a-z0-9_]{1,64}")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class AgencyRequest(BaseModel):
-    case_id: str
-    step_id: str
+    """What OneStop posts to an agency's action (or to the action that undoes one)."""
+
+    case_id: str = Field(description="OneStop's case")
+    step_id: str = Field(description="the case's step this call performs")
     subject: str = Field(description="the citizen's id at the agency")
-    fields: dict[str, JsonValue] = Field(default_factory=dict)
-    compensates: str | None = Field(default=None, description="idempotency key of the action undone")
+    fields: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="the step's declared fields, within the action's `accepts` in agencies.yaml",
+    )
+    compensates: str | None = Field(
+        default=None, description="in an undo: the Idempotency-Key of the action it undoes"
+    )
     instance: str | None = Field(default=None, description="the office addressed, when split by jurisdiction")
 
 
 class AgencyReply(BaseModel):
-    reference: str
-    status: str = "done"
-    output: dict[str, JsonValue] = Field(default_factory=dict)
+    """What an agency answers with a 2xx."""
+
+    reference: str = Field(description="the agency's record: the same for a repeated Idempotency-Key")
+    status: str = Field(default="done", description="`done`, or `duplicate` for a repeated key")
+    output: dict[str, JsonValue] = Field(
+        default_factory=dict, description="non-personal reply keys (agencies.yaml `returns`)"
+    )
 
 
 def agency_reference(agency: str, key: str) -> str:
@@ -72,7 +83,7 @@ class AgencyClient:
             response = await self._http.post(
                 self.url(agency, action, request.instance),
                 json=request.model_dump(mode="json"),
-                headers={"Idempotency-Key": key, "Authorization": self._credentials.authorization(agency)},
+                headers={IDEMPOTENCY_HEADER: key, "Authorization": self._credentials.authorization(agency)},
             )
         except httpx.TimeoutException as exc:
             raise AgencyError(agency, 0, "timeout", retryable=True) from exc
@@ -84,9 +95,10 @@ class AgencyClient:
             except ValueError:
                 raise AgencyError(agency, response.status_code, "malformed_reply", retryable=True) from None
         status = response.status_code
-        # 5xx, throttling, and our own credentials refused (an operator fixes those) are transient.
-        retryable = status >= 500 or status in _RETRYABLE_4XX
-        raise AgencyError(agency, status, _code(response, retryable), retryable=retryable)
+        code = _reason(response)
+        retryable = classify(status, code) is Outcome.retry
+        fallback = "unavailable" if retryable else "rejected"
+        raise AgencyError(agency, status, code or fallback, retryable=retryable)
 
     async def probe(self, agency: str) -> bool:
         """Is the agency serving again? Any answer but a 5xx from its health endpoint says so."""
@@ -96,12 +108,12 @@ class AgencyClient:
                 headers={"Authorization": self._credentials.authorization(agency)},
             )
         except httpx.TransportError:
-            return False
-        return response.status_code < 500
+            return serving(None)
+        return serving(response.status_code)
 
 
-def _code(response: httpx.Response, retryable: bool) -> str:
-    """The agency's reason code when it gives a well-formed one, else a code for the status."""
+def _reason(response: httpx.Response) -> str | None:
+    """The agency's reason code, `{"code"}` or FastAPI's `{"detail": {"code"}}`, if well-formed."""
     try:
         body: Any = response.json()
     except ValueError:
@@ -114,6 +126,4 @@ def _code(response: httpx.Response, retryable: bool) -> str:
         if isinstance(body, dict)
         else None
     )
-    if isinstance(code, str) and _CODE.fullmatch(code):
-        return code
-    return "unavailable" if retryable else "rejected"
+    return reason_code(code)

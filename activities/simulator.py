@@ -97,6 +97,13 @@ class Simulator:
         self.faults: list[Fault] = []
 
     async def act(self, agency: str, action: str, key: str, body: AgencyRequest) -> AgencyReply:
+        self.behaviours.entered(agency)
+        try:
+            return await self._act(agency, action, key, body)
+        finally:
+            self.behaviours.left(agency)
+
+    async def _act(self, agency: str, action: str, key: str, body: AgencyRequest) -> AgencyReply:
         spec = self.directory().action(agency, action)
         if spec is None:
             raise _answer(404, "unknown_action", f"{agency} has no action {action}")

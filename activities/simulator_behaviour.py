@@ -58,6 +58,8 @@ class Stats(BaseModel):
     slow: int = 0
     lost_replies: int = 0
     duplicates: int = 0
+    in_flight: int = Field(default=0, description="calls it is answering now")
+    peak_in_flight: int = Field(default=0, description="the most calls it answered at once")
 
 
 class BehaviourView(Behaviour):
@@ -168,6 +170,16 @@ class Behaviours:
         lose = failure is None and lost < b.lost_reply_rate
         stats.lost_replies += lose
         return Plan(delay_seconds=delay, failure=failure, code=b.rejection_code, lose_reply=lose)
+
+    def entered(self, agency: str) -> None:
+        """A call arrived: counted in flight until `left` (what an agency's capacity limits)."""
+        stats = self._conduct(agency).stats
+        stats.in_flight += 1
+        stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+
+    def left(self, agency: str) -> None:
+        stats = self._conduct(agency).stats  # a reset while it was in flight zeroed the count
+        stats.in_flight = max(0, stats.in_flight - 1)
 
     def duplicate(self, agency: str) -> None:
         self._conduct(agency).stats.duplicates += 1

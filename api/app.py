@@ -18,6 +18,7 @@ from api.pages import assets
 from api.portal import router as portal
 from api.rate_limits import RateLimiter, RateLimits
 from api.routes import (
+    agency_contract,
     agency_tasks,
     cases,
     catalog,
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
     for module, statuses in _ERROR_STATUSES.items():
         app.include_router(module.router, responses=problems.responses(*statuses))
     app.include_router(health.router)
+    app.include_router(agency_contract.router)
     console.install(app)
     portal.install(app)
     assets.install(app)

@@ -14,7 +14,7 @@ import httpx
 import typer
 from temporalio.service import RPCError
 
-from onestop import catalog_cli, replay_cli, simulate_cli, support_cli
+from onestop import agency_cli, catalog_cli, replay_cli, simulate_cli, support_cli
 from onestop.agency_worker import run_agency_worker
 from onestop.bench import report, run_bench
 from onestop.resync import resync
@@ -61,6 +61,7 @@ def _out(text: str) -> None:
 support_cli.register(cases_app, audit_app, _settings, _out)
 replay_cli.register(app, _settings, _out)
 simulate_cli.register(app, _settings, _out)
+agency_cli.register(app, _settings, _out)
 
 
 def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
@@ -129,22 +130,37 @@ def worker(
         str | None,
         typer.Option("--app", help="module:attribute of the agency's onestop.sdk.Agency (hosting: agency)"),
     ] = None,
+    task_queue: Annotated[
+        str | None,
+        typer.Option(help="the agency's task queue, where no agencies.yaml is at hand (else it must agree)"),
+    ] = None,
+    onestop_url: Annotated[
+        str | None, typer.Option(help="OneStop's API as this worker reaches it (default ONESTOP_API_URL)")
+    ] = None,
 ) -> None:
     """Run a worker against ONESTOP_TEMPORAL_ADDRESS and ONESTOP_MONGODB_URL; with --agency, one
     agency's worker on its own task queue (with --app, the agency's own code: it needs Temporal and
-    ONESTOP_API_URL only).
+    OneStop's API only, and with --task-queue no agencies.yaml either; its token comes from
+    ONESTOP_AGENCY_TOKEN_FILE).
 
-    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 onestop worker --agency tax_office --app tax_agency:tax
+    Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 onestop worker --agency tax_office --app tax_agency:tax --task-queue tax-office --onestop-url https://onestop.example
     """
     settings = _settings()
+    if onestop_url is not None:
+        settings.api_url = onestop_url
     if agency is None:
-        if app_ref is not None:
-            raise typer.BadParameter(
-                "--app names the code of one agency: add --agency NAME", param_hint="--app"
-            )
+        for given, option in (
+            (app_ref, "--app"),
+            (task_queue, "--task-queue"),
+            (onestop_url, "--onestop-url"),
+        ):
+            if given is not None:
+                raise typer.BadParameter(
+                    f"{option} is for one agency's worker: add --agency NAME", param_hint=option
+                )
         _run_forever(_serve(settings, api=False, worker=True, simulators=False, ui=False))
     else:
-        _run_forever(run_agency_worker(settings, agency, app_ref, _out))
+        _run_forever(run_agency_worker(settings, agency, app_ref, _out, task_queue))
 
 
 @app.command()

@@ -7,6 +7,7 @@ fixtures use the same code, so the tests exercise what a user runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -28,7 +29,7 @@ from orchestrator.retention import Retention
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.worker import agency_health, build_connector_workers, build_worker, http_agencies
+from orchestrator.worker import agency_health, build_worker, connector_queues, http_agencies
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +73,13 @@ async def _sweep_forever(reconciler: Reconciler, retention: Retention, settings:
             await retention.sweep()
         except Exception:
             log.exception("retention_sweep_failed")
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait until it has stopped, so nothing it does outlives its resources."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 @asynccontextmanager
@@ -124,13 +132,15 @@ async def running_stack(
             )
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
-            # Connector agencies with queues of their own, as the directory stood at start; an
+            # Connector agencies with queues of their own, as the live directory names them; an
             # agency that runs its own worker is left to it (`onestop worker --agency NAME`).
-            for agency_worker in build_connector_workers(
-                client, db, agencies, catalog.directory(), health=health, sealer=settings.vault_sealer()
-            ):
-                await stack.enter_async_context(agency_worker)
-                log.info("worker_started", task_queue=agency_worker.task_queue)
+            queues = connector_queues(
+                settings, client, db, agencies, catalog.directory, health, sealer=settings.vault_sealer()
+            )
+            await queues.sync()
+            stack.push_async_callback(queues.close)
+            syncing = asyncio.create_task(queues.keep_in_step(settings.agency_queues_sync_seconds))
+            stack.push_async_callback(_cancelled, syncing)
             stores = CaseStores.on(db, settings.vault_sealer())
             profiles = ProfileUpdates(
                 stores, ProfileStore(db, settings.vault_sealer()), settings.pseudonyms()

@@ -13,7 +13,7 @@ import httpx
 import typer
 from pydantic import ValidationError
 
-from orchestrator.errors import OneStopError, UnknownLifeEvent
+from orchestrator.errors import InputError, OneStopError, UnknownLifeEvent
 
 USAGE = 2
 FAILED = 1
@@ -29,6 +29,8 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
             f"{exc} (the catalog holds: {known}; `onestop catalog validate` shows the files that are not valid)",
             USAGE,
         )
+    if isinstance(exc, InputError):  # an option or argument the user gave
+        return str(exc), USAGE
     if isinstance(exc, OneStopError):
         return str(exc), FAILED
     if isinstance(exc, ValidationError):

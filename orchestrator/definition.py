@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import types
 from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -59,6 +60,25 @@ DataModel = type[BaseModel]
 def python_type(field_type: FieldType) -> Any:
     """The (bounded) Python type a value of `field_type` is validated as, wherever it arrives."""
     return _PYTHON_TYPES[field_type]
+
+
+def _bare(annotation: Any) -> Any:
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+_FIELD_TYPES: dict[Any, FieldType] = {_bare(t): ft for ft, t in _PYTHON_TYPES.items()}
+
+
+def field_type(annotation: Any) -> FieldType | None:
+    """The type an agency's input model gives a field, in the vocabulary above (`Optional` and
+    `Annotated` looked through), or None for one it has no word for (a list, a nested model): the
+    SDK's contract then leaves the field untyped, as agencies.yaml may. Read off the same table
+    `python_type` uses, so the two cannot disagree."""
+    annotation = _bare(annotation)
+    if get_origin(annotation) in (Union, types.UnionType):
+        present = [a for a in get_args(annotation) if a is not type(None)]
+        return field_type(present[0]) if len(present) == 1 else None
+    return _FIELD_TYPES.get(annotation)
 
 
 class ProfileLink(BaseModel):

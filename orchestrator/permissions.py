@@ -59,10 +59,12 @@ PUBLIC: frozenset[str] = frozenset(
         *("/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"),
         *("/support", "/support/sign-in", "/support/sign-out"),
         *("/", "/sign-in", "/sign-in/test-citizen", "/sign-out"),
+        "/v1/agency/contract/openapi.json",
     }
 )
-"""Paths served without a token: probes, the API's own documentation, and the way in to the
-support console and to the citizen portal (whose start page says what the service does)."""
+"""Paths served without a token: probes, the API's own documentation (and the contract agencies
+implement), and the way in to the support console and to the citizen portal (whose start page
+says what the service does)."""
 
 
 def allows(role: Role, permission: Permission) -> bool:

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     agency_down_after_failures: int = Field(
         default=3, ge=1, description="transient failures in a row that take an agency for down"
     )
+    agency_queues_sync_seconds: float = Field(
+        default=5.0, gt=0, description="how often the worker serves the connector queues agencies.yaml adds"
+    )
     api_url: str = Field(default="", description="OneStop's API as agency workers reach it (data exchange)")
     agency_token_file: str = Field(
         default="", description="an agency worker's bearer token, re-read on use; empty: the dev key signs"

@@ -1,5 +1,6 @@
 """Worker bootstrap: the life-event workflow, its projection and OneStop's agency connector on the
-case queue, and a connector worker for each agency that has a task queue of its own.
+case queue, and a connector worker for each agency that has a task queue of its own (kept in step
+with the live directory by `orchestrator/connector_queues.py`).
 
 Activities get their dependencies (stores, agency client) through the constructor, so tests
 and the dev stack wire the same classes to different servers.
@@ -8,6 +9,7 @@ and the dev stack wire the same classes to different servers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
@@ -19,9 +21,10 @@ from activities.agency_client import AgencyClient, AgencyPort
 from activities.agency_credentials import SelfIssuedTokens
 from activities.agency_health import AgencyHealth
 from activities.projection import CaseProjection
-from orchestrator.agencies import AgencyDirectory, Hosting
+from orchestrator.agencies import AgencyDirectory, AgencySpec, Hosting
 from orchestrator.agency_recovery import CaseWaker
 from orchestrator.case_store import CaseStore
+from orchestrator.connector_queues import ConnectorQueues
 from orchestrator.consents import ConsentStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
 from orchestrator.mongo import Document
@@ -71,6 +74,24 @@ def build_worker(
     )
 
 
+def connector_worker(
+    client: Client, actions: AgencyActions, queue: str, spec: AgencySpec, grace: timedelta = timedelta(0)
+) -> Worker:
+    """The connector on one agency's own queue, with that agency's concurrency and rate limit: a
+    slow registry cannot starve the others. The rate holds for the whole queue (Temporal's
+    task-queue limit, whichever workers poll it) and for this worker; `grace` lets calls in flight
+    finish when it stops."""
+    return Worker(
+        client,
+        task_queue=queue,
+        activities=[actions.call_agency, actions.undo_agency],
+        max_concurrent_activities=spec.concurrency or 200,
+        max_activities_per_second=spec.actions_per_second,
+        max_task_queue_activities_per_second=spec.actions_per_second,
+        graceful_shutdown_timeout=grace,
+    )
+
+
 def build_connector_workers(
     client: Client,
     db: AsyncDatabase[Document],
@@ -81,20 +102,32 @@ def build_connector_workers(
     *,
     sealer: FieldSealer,
 ) -> list[Worker]:
-    """One worker per connector agency with a task queue of its own (or just `only`'s), each
-    with that agency's concurrency and rate limit: a slow registry cannot starve the others."""
+    """One worker per connector agency with a task queue of its own (or just `only`'s)."""
     actions = connector(db, agencies, health, sealer)
     return [
-        Worker(
-            client,
-            task_queue=queue,
-            activities=[actions.call_agency, actions.undo_agency],
-            max_concurrent_activities=spec.concurrency or 200,
-            max_activities_per_second=spec.actions_per_second,
-        )
+        connector_worker(client, actions, queue, spec)
         for name, queue, spec in directory.own_queues(Hosting.connector)
         if only in (None, name)
     ]
+
+
+def connector_queues(
+    settings: Settings,
+    client: Client,
+    db: AsyncDatabase[Document],
+    agencies: AgencyPort,
+    directory: Callable[[], AgencyDirectory],
+    health: AgencyHealth | None = None,
+    *,
+    sealer: FieldSealer,
+) -> ConnectorQueues:
+    """The connector workers of the live directory's own queues, started and stopped as it
+    changes; a stopped one has the agency timeout to finish its calls in flight."""
+    actions = connector(db, agencies, health, sealer)
+    grace = timedelta(seconds=settings.agency_timeout_seconds + 1)
+    return ConnectorQueues(
+        directory, lambda queue, spec: connector_worker(client, actions, queue, spec, grace)
+    )
 
 
 def agency_health(

@@ -1,9 +1,10 @@
 """How an agency declares its actions: typed handlers, their data contracts, their compensations.
 
 An action is an async function `(ctx, data) -> Reply` whose `data` parameter is a Pydantic model:
-the fields it accepts and requires are the agency's data contract (`Agency.contract()` gives it
-in the shape of `agencies.yaml`, where the catalog validator checks every step against it), and
-the reply's fields beside `reference` are what the workflow may read as `outputs`.
+the fields it accepts and requires, and their types, are the agency's data contract
+(`Agency.contract()` gives it in the shape of `agencies.yaml`, where the catalog validator checks
+every step against it, and `onestop agency check` compares the two), and the reply's fields
+beside `reference` are what the workflow may read as `outputs`.
 
 The rules every handler may count on, and must keep:
 - `ctx.idempotency_key` is the same for every attempt at one step's submission: act once per key
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+
+from orchestrator.definition import field_type
 
 _CODE = re.compile(r"^[a-z0-9_]{1,64}$")
 
@@ -102,17 +105,20 @@ class Agency:
         return register
 
     def contract(self) -> dict[str, dict[str, Any]]:
-        """The actions as `agencies.yaml` lists them (accepts, requires, returns), so a designer's
-        steps are checked against what this code really takes."""
+        """The actions as `agencies.yaml` lists them (accepts, requires, types, returns), so a
+        designer's steps are checked against what this code really takes. A field whose type has
+        no name in agencies.yaml's vocabulary (a list, a nested model) is left untyped."""
         actions: dict[str, dict[str, Any]] = {}
         for action in self.actions.values():
             fields = action.input.model_fields
+            typed = {n: field_type(f.annotation) for n, f in fields.items()}
             actions[action.name] = {
                 "title": action.title,
                 "accepts": list(fields),
                 "requires": [n for n, f in fields.items() if f.is_required()],
+                "types": {n: t.value for n, t in typed.items() if t is not None},
                 "returns": [n for n in action.output.model_fields if n != "reference"],
             }
         for name in self.compensations:
-            actions.setdefault(name, {"title": "", "accepts": [], "requires": [], "returns": []})
+            actions.setdefault(name, {"title": "", "accepts": [], "requires": [], "types": {}, "returns": []})
         return actions
