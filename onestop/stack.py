@@ -25,7 +25,13 @@ from orchestrator.reconciler import Reconciler
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.worker import agency_health, build_connector_workers, build_worker, http_agencies
+from orchestrator.worker import (
+    WorkerCapacity,
+    agency_health,
+    build_connector_workers,
+    build_worker,
+    http_agencies,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -105,7 +111,7 @@ async def running_stack(
                 health = agency_health(settings, connector, db, client)
                 stack.push_async_callback(health.close)
                 agencies = connector
-            w = build_worker(client, db, agencies, settings.task_queue, health)
+            w = build_worker(client, db, agencies, settings.task_queue, health, WorkerCapacity.of(settings))
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)
             # Connector agencies with queues of their own, as the directory stood at start; an
