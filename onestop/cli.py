@@ -53,7 +53,9 @@ def _settings() -> Settings:
 
 
 def _out(text: str) -> None:
+    """One line on stdout, at once: `onestop dev`'s ready line must reach a pipe as it happens."""
     sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 support_cli.register(cases_app, audit_app, _settings, _out)
