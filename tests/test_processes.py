@@ -83,9 +83,13 @@ async def test_dev_runs_each_part_in_a_process_of_its_own(tmp_path: Path) -> Non
         for pid in pids.values():
             assert _gone(pid), _command_line(pid)
     finally:
-        if dev.returncode is None:
-            dev.kill()  # our own child only; its children have their own sessions and stop with it
-            await dev.wait()
+        if dev.returncode is None:  # our own child only: SIGTERM lets it stop its parts first
+            dev.terminate()
+            try:
+                await asyncio.wait_for(dev.wait(), 60)
+            except TimeoutError:
+                dev.kill()
+                await dev.wait()
 
 
 async def test_a_part_that_cannot_start_is_told_with_its_log(tmp_path: Path) -> None:
