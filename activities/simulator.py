@@ -118,6 +118,11 @@ class Simulator:
         plan = self.behaviours.plan(agency)
         if plan.delay_seconds:
             await asyncio.sleep(plan.delay_seconds)
+        if plan.failure is not None and await self.records.find_one({"_id": key}, {"_id": 1}):
+            # A duplicate delivery of what the agency already did (its reply was lost, or came
+            # too late): it answers from its record, as a registry keyed by idempotency does,
+            # instead of refusing what it did. Looked up only then, so a healthy call pays nothing.
+            return await self._store(agency, action, key, body)
         if plan.failure is Failure.error:
             raise _answer(503, "agency_unavailable", f"{agency} unavailable")
         if plan.failure is Failure.rejection:

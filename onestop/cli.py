@@ -14,19 +14,17 @@ import httpx
 import typer
 from temporalio.service import RPCError
 
-from onestop import agency_cli, catalog_cli, replay_cli, simulate_cli, support_cli
+from onestop import agency_cli, catalog_cli, chaos, replay_cli, simulate_cli, support_cli
 from onestop.agency_worker import run_agency_worker
 from onestop.bench import report, run_bench
 from onestop.resync import resync
-from onestop.stack import running_stack
-from onestop.stopping import stop_on_signals
+from onestop.serve import serve_in_process, serve_processes
 from onestop.user_errors import INTERRUPTED, describe, refused
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.catalog import AGENCIES_FILE, find_definition
 from orchestrator.catalog_status import FileState, FileStatus
 from orchestrator.diagram import mermaid
 from orchestrator.drafts import check_paths, live_directory
-from orchestrator.embedded import EmbeddedServers
 from orchestrator.errors import DefinitionError, Unavailable
 from orchestrator.logs import configure_logging
 from orchestrator.search_attributes import REQUIRED, register, type_name
@@ -55,57 +53,22 @@ def _settings() -> Settings:
 
 
 def _out(text: str) -> None:
+    """One line on stdout, at once: `onestop dev`'s ready line must reach a pipe as it happens."""
     sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 support_cli.register(cases_app, audit_app, _settings, _out)
 replay_cli.register(app, _settings, _out)
 simulate_cli.register(app, _settings, _out)
 agency_cli.register(app, _settings, _out)
+chaos.register(app, _out)
 
 
-def _embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
-    """Start whichever of Temporal and MongoDB has no configured address."""
-    if not (settings.embedded_temporal or settings.embedded_mongodb):
-        return None
-    servers = EmbeddedServers(
-        home=settings.home,
-        temporal_port=settings.temporal_port,
-        temporal_ui_port=settings.temporal_ui_port if ui else None,
-        mongodb_port=settings.mongodb_port,
-    )
-    if settings.embedded_temporal:
-        servers.start_temporal()
-        settings.temporal_address = servers.temporal_address
-    if settings.embedded_mongodb:
-        servers.start_mongodb()
-        settings.mongodb_url = servers.mongodb_url
-    return servers
-
-
-async def _serve(settings: Settings, *, api: bool, worker: bool, simulators: bool, ui: bool) -> None:
-    stop = stop_on_signals()
-    temporal_ui = settings.embedded_temporal and ui
-    servers = _embedded(settings, ui)
-    try:
-        if servers:
-            await servers.wait_ready()
-        async with running_stack(settings, api=api, worker=worker, simulators=simulators):
-            base = f"http://{settings.api_host}:{settings.api_port}"
-            if api:
-                _out(f"OneStop API       {base}/docs")
-            if simulators:
-                _out(f"Agency simulators http://{settings.api_host}:{settings.simulator_port}/docs")
-            if temporal_ui:
-                _out(f"Temporal UI       http://127.0.0.1:{settings.temporal_ui_port}")
-            _out(f"MongoDB           {settings.mongodb_url}")
-            _out("ready: press Ctrl-C to stop")
-            await stop.wait()
-            _out("stopping")
-    finally:
-        if servers:
-            servers.stop()
-    _out("stopped")
+def _serve(
+    settings: Settings, *, api: bool, worker: bool, simulators: bool, ui: bool
+) -> Coroutine[None, None, None]:
+    return serve_in_process(settings, _out, api=api, worker=worker, simulators=simulators, ui=ui)
 
 
 def _run_forever(main: Coroutine[None, None, None]) -> None:
@@ -113,12 +76,21 @@ def _run_forever(main: Coroutine[None, None, None]) -> None:
 
 
 @app.command()
-def dev() -> None:
-    """Run the whole embedded stack: Temporal, MongoDB-wire server, simulators, worker and API.
+def dev(
+    one_process: Annotated[
+        bool, typer.Option("--one-process", help="simulators, worker and API in this one process")
+    ] = False,
+) -> None:
+    """Run the whole embedded stack: Temporal and the MongoDB-wire server, then the simulators,
+    the worker and the API, each a process of its own (`onestop simulators`, `worker`, `api`).
 
     Example: onestop dev
     """
-    _run_forever(_serve(_settings(), api=True, worker=True, simulators=True, ui=True))
+    settings = _settings()
+    if one_process:
+        _run_forever(_serve(settings, api=True, worker=True, simulators=True, ui=True))
+    else:
+        _run_forever(serve_processes(settings, _out))
 
 
 @app.command()
@@ -170,6 +142,16 @@ def api() -> None:
     Example: ONESTOP_API_HOST=0.0.0.0 ONESTOP_API_PORT=8000 onestop api
     """
     _run_forever(_serve(_settings(), api=True, worker=False, simulators=False, ui=False))
+
+
+@app.command()
+def simulators() -> None:
+    """Run the agency simulators alone, on ONESTOP_SIMULATOR_PORT with ONESTOP_MONGODB_URL as
+    the agencies' registry.
+
+    Example: ONESTOP_SIMULATOR_PORT=8100 onestop simulators
+    """
+    _run_forever(_serve(_settings(), api=False, worker=False, simulators=True, ui=False))
 
 
 @app.command()

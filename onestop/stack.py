@@ -29,7 +29,7 @@ from orchestrator.retention import Retention
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import connect_temporal
-from orchestrator.worker import agency_health, build_worker, connector_queues, http_agencies
+from orchestrator.worker import WorkerCapacity, agency_health, build_worker, connector_queues, http_agencies
 
 log = structlog.get_logger(__name__)
 
@@ -127,6 +127,7 @@ async def running_stack(
                 agencies,
                 settings.task_queue,
                 health,
+                WorkerCapacity.of(settings),
                 sealer=settings.vault_sealer(),
                 pseudonyms=settings.pseudonyms(),
             )

@@ -53,6 +53,7 @@ class EmbeddedServers:
     log_dir: Path | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
+    named: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @classmethod
     def scratch(cls, home: Path) -> EmbeddedServers:
@@ -138,6 +139,16 @@ class EmbeddedServers:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         self.processes.clear()
+        self.named.clear()
+
+    def kill(self, name: str) -> None:
+        """kill -9 one server ("temporal" or "secantusdb"), as `onestop chaos` does; its
+        `start_…` starts it again on the same port and files."""
+        proc = self.named.pop(name)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        self.processes.remove(proc)
 
     @property
     def _logs(self) -> Path:
@@ -149,6 +160,7 @@ class EmbeddedServers:
             # A process group of its own, so Ctrl-C reaches us first and we stop it cleanly.
             proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(proc)
+        self.named[name] = proc
         self.ports[name] = port
         log.info("server_started", server=name, pid=proc.pid)
 

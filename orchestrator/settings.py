@@ -59,6 +59,19 @@ class Settings(BaseSettings):
         default=120.0, ge=0, description="how long a case may sit unstarted"
     )
 
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=2, le=10_000, description="workflow tasks one worker runs at once (2 at least)"
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=200,
+        ge=1,
+        le=10_000,
+        description="activities (agency calls, projections) one worker runs at once",
+    )
+    worker_max_cached_workflows: int = Field(
+        default=1_000, ge=0, le=1_000_000, description="workflows a worker keeps in memory between tasks"
+    )
+
     command_timeout_seconds: float = Field(
         default=5.0, gt=0, le=60, description="how long a command waits for the workflow's verdict"
     )

@@ -9,6 +9,7 @@ and the dev stack wire the same classes to different servers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -41,6 +42,25 @@ WORKFLOWS: list[type] = [LifeEventCase]
 """The workflow classes a worker runs; `onestop replay` replays running cases against these."""
 
 
+@dataclass(frozen=True)
+class WorkerCapacity:
+    """How much one case-queue worker takes on at once (`ONESTOP_WORKER_*`): a machine with more
+    cores runs more, a small one fewer, without a code change. The defaults are the SDK's, except
+    activities (agency calls mostly wait on the network)."""
+
+    max_concurrent_workflow_tasks: int = 100
+    max_concurrent_activities: int = 200
+    max_cached_workflows: int = 1_000
+
+    @classmethod
+    def of(cls, settings: Settings) -> WorkerCapacity:
+        return cls(
+            max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+            max_concurrent_activities=settings.worker_max_concurrent_activities,
+            max_cached_workflows=settings.worker_max_cached_workflows,
+        )
+
+
 def connector(
     db: AsyncDatabase[Document], agencies: AgencyPort, health: AgencyHealth | None, sealer: FieldSealer
 ) -> AgencyActions:
@@ -56,6 +76,7 @@ def build_worker(
     agencies: AgencyPort,
     task_queue: str,
     health: AgencyHealth | None = None,
+    capacity: WorkerCapacity = WorkerCapacity(),
     *,
     sealer: FieldSealer,
     pseudonyms: Pseudonyms,
@@ -70,7 +91,9 @@ def build_worker(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[actions.call_agency, actions.undo_agency, projection.project_case],
-        max_concurrent_activities=200,
+        max_concurrent_workflow_tasks=capacity.max_concurrent_workflow_tasks,
+        max_concurrent_activities=capacity.max_concurrent_activities,
+        max_cached_workflows=capacity.max_cached_workflows,
     )
 
 

@@ -121,6 +121,31 @@ async def test_a_rejection_rate_of_one_compensates_the_case(
     assert refused.status_code == 403
 
 
+async def test_a_duplicate_delivery_is_answered_from_the_first_record_whatever_is_drawn(
+    registries: httpx.AsyncClient, watcher: CaseWatcher
+) -> None:
+    """The agency acted and its reply was lost; the retry meets a rejection or an error draw:
+    the agency answers it from its record rather than refusing what it did (found by
+    `onestop chaos --scenario duplicates`: a failed step whose agency kept the record)."""
+    call = "/agencies/sim_benefits/actions/notify"
+    headers = {**watcher.auth("agency", "benefits-1", agency="sim_benefits"), "Idempotency-Key": "dup-1"}
+    body = {
+        "case_id": "dup-case",
+        "step_id": "notify_benefits",
+        "subject": "p-1",
+        "fields": {"citizen_name": "Ana Lima"},
+    }
+    await behave(registries, "sim_benefits", lost_reply_rate=1.0)
+    lost = await registries.post(call, json=body, headers=headers)
+    assert (lost.status_code, lost.json()["detail"]["code"]) == (503, "reply_lost")
+    for refusal in ({"rejection_rate": 1.0}, {"error_rate": 1.0}):
+        await behave(registries, "sim_benefits", **refusal)
+        again = await registries.post(call, json=body, headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.json()["status"] == "duplicate"
+    assert [r["state"] for r in await watcher.records("sim_benefits", "dup-case")] == ["active"]
+
+
 async def test_answers_slower_than_the_timeout_are_retried_to_one_record(
     registries: httpx.AsyncClient, watcher: CaseWatcher
 ) -> None:
