@@ -66,7 +66,8 @@ def test_the_log_is_append_only(settings: Settings) -> None:
     """No route writes to it and its store has no way to change or delete a record."""
     ruled, _ = _matrix(create_app(settings))
     assert {(method, path) for (method, path) in ruled if "data-uses" in path} == {
-        ("GET", "/v1/me/data-uses")
+        ("GET", "/v1/me/data-uses"),
+        ("GET", "/data-uses"),  # the portal's page of it
     }
     methods = {name for name, _ in inspect.getmembers(DataUseLog, inspect.isfunction)}
     assert methods - {"__init__"} == {"append", "for_citizen", "get"}
