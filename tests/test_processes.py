@@ -57,14 +57,19 @@ async def test_dev_runs_each_part_in_a_process_of_its_own(tmp_path: Path) -> Non
         ONESTOP_MONGODB_PORT=str(free_port()),
         ONESTOP_LOG_LEVEL="WARNING",
     )
-    dev = await asyncio.create_subprocess_exec(
-        ONESTOP, "dev", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-    )
+    errors = tmp_path / "dev.stderr"
+    with errors.open("wb") as err:
+        dev = await asyncio.create_subprocess_exec(
+            ONESTOP, "dev", env=env, stdout=asyncio.subprocess.PIPE, stderr=err
+        )
     assert dev.stdout is not None
     seen: list[str] = []
     try:
         async with asyncio.timeout(120):
-            await _line(dev.stdout, "ready", seen)
+            try:
+                await _line(dev.stdout, "ready", seen)
+            except AssertionError as exc:  # say why it stopped: its last words
+                raise AssertionError(f"{exc}; stderr ends: {errors.read_text()[-2000:]}") from None
         pids = {line.split()[0]: int(line.split()[-1]) for line in seen if " pid " in line}
         assert set(pids) == {"simulators", "worker", "api"}, seen
         assert len({*pids.values(), dev.pid}) == 4

@@ -25,8 +25,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestrator.definition import field_type
-
 _CODE = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
@@ -108,6 +106,10 @@ class Agency:
         """The actions as `agencies.yaml` lists them (accepts, requires, types, returns), so a
         designer's steps are checked against what this code really takes. A field whose type has
         no name in agencies.yaml's vocabulary (a list, a nested model) is left untyped."""
+        # Here, not at the top: an agency's worker and work-list client import none of OneStop's
+        # core (its catalog models pull in the condition language); only checking a contract does.
+        from orchestrator.definition import field_type
+
         actions: dict[str, dict[str, Any]] = {}
         for action in self.actions.values():
             fields = action.input.model_fields
