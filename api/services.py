@@ -16,8 +16,10 @@ from orchestrator.case_commands import CaseCommands
 from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
 from orchestrator.data_exchange import DataUseLog
+from orchestrator.follow_up_desk import FollowUpDesk
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
+from orchestrator.offer_desk import OfferDesk
 from orchestrator.profile_store import ProfileStore
 from orchestrator.settings import Settings
 from orchestrator.support_desk import SupportDesk
@@ -42,3 +44,5 @@ class Services:
     work_list: WorkList
     profiles: ProfileStore
     data_uses: DataUseLog
+    offers: OfferDesk
+    follow_ups: FollowUpDesk
