@@ -24,7 +24,7 @@ OFFERED = (
     + """\
 offers:
   - id: permit
-    service: parking_permit
+    service: resident_parking
     title: A parking permit
     after: second
     when: data.owns_vehicle && profile.household_size > 1
@@ -52,15 +52,15 @@ def _rejected(edit: tuple[str, str], path: str, message: str) -> None:
 def test_offers_and_follow_ups_parse() -> None:
     definition = parse_definition(OFFERED, SOURCE, DIRECTORY, SERVICES)
     [offer] = definition.offers
-    assert (offer.service, offer.after, offer.expires_days) == ("parking_permit", "second", 30)
+    assert (offer.service, offer.after, offer.expires_days) == ("resident_parking", "second", 30)
     assert [f.after_days for f in definition.follow_ups] == [30]
 
 
 def test_unknown_service() -> None:
     _rejected(
-        ("service: parking_permit", "service: parking_permt"),
+        ("service: resident_parking", "service: resident_parkin"),
         "$.offers[0].service",
-        "unknown life event 'parking_permt'; did you mean 'parking_permit'?",
+        "unknown life event 'resident_parkin'; did you mean 'resident_parking'?",
     )
 
 
@@ -103,7 +103,7 @@ def test_prefill_target_must_be_an_input_of_the_service() -> None:
     _rejected(
         ("citizen_name: citizen_name,", "citizen_nam: citizen_name,"),
         "$.offers[0].prefill.citizen_nam",
-        "'citizen_nam' is not an input of 'parking_permit'; did you mean 'citizen_name'?",
+        "'citizen_nam' is not an input of 'resident_parking'; did you mean 'citizen_name'?",
     )
 
 
@@ -134,7 +134,7 @@ def test_duplicate_ids_and_bad_follow_up() -> None:
 
 def test_without_the_other_life_events_the_service_is_not_checked() -> None:
     """A single draft checked alone cannot know the catalog: its own rules are still checked."""
-    text = OFFERED.replace("service: parking_permit", "service: no_such_event")
+    text = OFFERED.replace("service: resident_parking", "service: no_such_event")
     assert parse_definition(text, SOURCE, DIRECTORY).offers[0].service == "no_such_event"
     assert any("unknown life event 'no_such_event'" in p for p in _problems(text))
 
@@ -143,7 +143,7 @@ def test_the_shipped_catalog_offers_services_it_has() -> None:
     offered = {d.type: [o.service for o in d.offers] for d in SERVICES.values() if d.offers}
     assert offered == {
         "birth_registration": ["child_benefit"],
-        "moving_house": ["school_registration", "parking_permit"],
+        "moving_house": ["school_registration", "resident_parking"],
         "death_of_relative": ["survivors_pension", "inheritance_inquiry"],
     }
     birth = SERVICES["birth_registration"]
@@ -157,11 +157,11 @@ def test_the_shipped_catalog_offers_services_it_has() -> None:
 def test_the_live_catalog_rejects_a_file_whose_offer_names_a_missing_life_event(tmp_path: Path) -> None:
     for file in CATALOG.glob("*.yaml"):
         (tmp_path / file.name).write_text(file.read_text())
-    (tmp_path / "parking_permit.yaml").unlink()
+    (tmp_path / "resident_parking.yaml").unlink()
     source = CatalogSource(tmp_path)
     states = {f.file: f for f in source.files()}
     assert states["moving_house.yaml"].status.value == "rejected"
-    assert any("unknown life event 'parking_permit'" in p for p in states["moving_house.yaml"].problems)
+    assert any("unknown life event 'resident_parking'" in p for p in states["moving_house.yaml"].problems)
     assert "birth_registration" in source.current().definitions
 
 
