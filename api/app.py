@@ -25,9 +25,11 @@ from api.routes import (
     codec,
     consents,
     data_uses,
+    follow_ups,
     health,
     life_events,
     me,
+    offers,
     step_data,
     support,
     work_list,
@@ -41,8 +43,12 @@ from orchestrator.catalog import CatalogSource
 from orchestrator.consent_desk import ConsentDesk
 from orchestrator.consents import ConsentStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
+from orchestrator.follow_up_desk import FollowUpDesk
+from orchestrator.follow_up_store import FollowUpStore
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import connect, ensure_indexes
+from orchestrator.offer_desk import OfferDesk
+from orchestrator.offers import OfferStore
 from orchestrator.profile_store import ProfileStore
 from orchestrator.recent_triggers import RecentTriggers
 from orchestrator.settings import Settings
@@ -113,6 +119,22 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
             profiles,
             use_log,
             ConsentDesk(consent_store, commands, catalog_source.current, audit, settings.pseudonyms()),
+            OfferDesk(
+                commands,
+                OfferStore(db),
+                intake,
+                stores,
+                profiles,
+                audit,
+                pseudonyms=settings.pseudonyms(),
+            ),
+            FollowUpDesk(
+                FollowUpStore(db),
+                commands,
+                temporal,
+                settings.command_timeout_seconds,
+                pseudonyms=settings.pseudonyms(),
+            ),
         )
         try:
             yield
@@ -146,6 +168,8 @@ _ERROR_STATUSES: dict[ModuleType, tuple[int, ...]] = {
     me: (*_BASE, 429, 503),
     data_uses: (*_BASE, 503),
     consents: (*_BASE, 404, 409, 429, 503),
+    offers: (*_BASE, 404, 409, 429, 503),
+    follow_ups: (*_BASE, 404, 409, 429, 503),
     agency_tasks: (*_BASE, 404, 409, 429, 503),
     step_data: (*_BASE, 404, 503),
     work_list: (*_BASE, 404, 409, 429, 503),

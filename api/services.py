@@ -17,8 +17,10 @@ from orchestrator.case_store import CaseStore
 from orchestrator.catalog import CatalogSource
 from orchestrator.consent_desk import ConsentDesk
 from orchestrator.data_exchange import DataUseLog
+from orchestrator.follow_up_desk import FollowUpDesk
 from orchestrator.intake import CaseIntake
 from orchestrator.mongo import Document
+from orchestrator.offer_desk import OfferDesk
 from orchestrator.profile_store import ProfileStore
 from orchestrator.settings import Settings
 from orchestrator.support_desk import SupportDesk
@@ -44,3 +46,5 @@ class Services:
     profiles: ProfileStore
     data_uses: DataUseLog
     consents: ConsentDesk
+    offers: OfferDesk
+    follow_ups: FollowUpDesk

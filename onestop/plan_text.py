@@ -26,7 +26,21 @@ def plan_lines(plan: Plan) -> list[str]:
     if plan.compensations:
         lines.append("undone, newest first")
         lines += [f"  {u.step}: {u.agency}.{u.action}" for u in plan.compensations]
-    lines.append(f"offers: {len(plan.offers) or 'none'}")
+    if plan.offers:
+        lines.append("offers")
+        lines += [
+            f"  {o.id}: {o.title} ({o.service})"
+            + (f", pre-fills {', '.join(o.prefilled)}" if o.prefilled else "")
+            for o in plan.offers
+        ]
+    else:
+        lines.append("offers: none")
+    if plan.offers_not_made:
+        lines.append("not offered")
+        lines += [f"  {o.id}: {o.reason}" for o in plan.offers_not_made]
+    if plan.follow_ups:
+        lines.append("follow-ups after completion")
+        lines += [f"  {f.id}: {f.title}, after {f.after_days:g} days" for f in plan.follow_ups]
     return lines
 
 

@@ -73,8 +73,10 @@ class CaseStore:
         definition_id: str,
         request_hash: str,
         agency_titles: dict[str, str] | None = None,
+        linked_from: str | None = None,
     ) -> tuple[CaseRecord, bool]:
-        """Insert a new case, or return the one already stored under that id (created=False)."""
+        """Insert a new case, or return the one already stored under that id (created=False);
+        `linked_from`: the case whose offer the citizen accepted to start this one."""
         at = now()
         record = CaseRecord(
             case_id=case_id,
@@ -99,6 +101,7 @@ class CaseStore:
             ],
             created_at=at,
             updated_at=at,
+            linked_from=linked_from,
         )
         try:
             await self._cases.insert_one({"_id": case_id, **record.model_dump(mode="python")})

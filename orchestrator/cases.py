@@ -122,6 +122,7 @@ class CaseView(BaseModel):
     personal_data_removed_at: datetime | None = Field(
         default=None, description="when retention removed the case's personal data (the view stays)"
     )
+    linked_from: str | None = Field(default=None, description="the case whose offer started this one")
 
 
 def question_id(asked_at: datetime | None) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "Catalog",
     "CatalogSource",
     "find_definition",
+    "known_services",
     "load_catalog",
     "parse_definition",
     "read_directory",
@@ -65,9 +66,10 @@ def load_catalog(path: Path) -> Catalog:
     directory = read_directory(path / AGENCIES_FILE)
     catalog = Catalog(directory=directory)
     problems: list[str] = []
+    services = known_services(_definition_files(path), directory)
     for file in _definition_files(path):
         try:
-            definition = parse_definition(file.read_text(), str(file), directory)
+            definition = parse_definition(file.read_text(), str(file), directory, services)
         except DefinitionError as exc:
             problems += exc.problems
             continue
@@ -93,6 +95,20 @@ def find_definition(path: Path, type_: str) -> LifeEventDefinition:
             return definition
         known.append(definition.type)
     raise UnknownLifeEvent(type_, known)
+
+
+def known_services(files: list[Path], directory: AgencyDirectory) -> dict[str, LifeEventDefinition]:
+    """The life events in `files` that parse on their own (their offers' services unchecked):
+    what the offers of each file are checked against, since an offer names another file's type.
+    The first file of a type holds it, as when the catalog loads."""
+    found: dict[str, LifeEventDefinition] = {}
+    for file in files:
+        try:
+            definition = parse_definition(file.read_text(), str(file), directory)
+        except (DefinitionError, OSError, UnicodeDecodeError):
+            continue
+        found.setdefault(definition.type, definition)
+    return found
 
 
 def _definition_files(path: Path) -> list[Path]:
@@ -146,7 +162,10 @@ class CatalogSource:
         for gone in set(self._states) - {f.name for f in files} - {AGENCIES_FILE}:
             for kept in (self._good, self._served, self._live, self._states):
                 kept.pop(gone, None)
-        fresh = {f.name: self._parse(f, directory) for f in files}
+        # Offers name other life events: check them against every file that parses, and the last
+        # good version of one that does not (it is still served).
+        services = {d.type: d for d in self._good.values()} | known_services(files, directory)
+        fresh = {f.name: self._parse(f, directory, services) for f in files}
         # Files that keep serving the type they served are placed first: they keep their claim.
         order = sorted(fresh, key=lambda name: (not self._keeps_type(name, fresh[name]), name))
         claims: dict[str, str] = {}
@@ -185,9 +204,11 @@ class CatalogSource:
         self._record_live(AGENCIES_FILE, LiveVersion(digest=digest, since=now), now)
         return directory
 
-    def _parse(self, file: Path, directory: AgencyDirectory) -> _Parsed:
+    def _parse(
+        self, file: Path, directory: AgencyDirectory, services: dict[str, LifeEventDefinition]
+    ) -> _Parsed:
         try:
-            return parse_definition(file.read_text(), str(file), directory)
+            return parse_definition(file.read_text(), str(file), directory, services)
         except DefinitionError as exc:
             return exc.problems
         except OSError as exc:  # removed or replaced between the listing and the read

@@ -208,6 +208,39 @@ class StepDefinition(BaseModel):
         return [*self.inputs, *self.asks]
 
 
+CASE_COMPLETED = "case_completed"
+"""An offer's `after` when it is made once the whole case has completed (the default)."""
+
+
+class OfferRule(BaseModel):
+    """A service OneStop offers the citizen once `after` is reached and `when` holds: the life
+    event `service`, pre-filled (`prefill`: its input -> this case's input, or `profile.<field>`).
+    `when` reads the case's data and profile, so it is decided OneStop-side, never in a workflow."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Ident
+    service: Ident = Field(description="the life event type accepting the offer starts")
+    title: str = Field(min_length=1)
+    description: str = ""
+    after: Ident = Field(default=CASE_COMPLETED, description="a step id, or case_completed")
+    when: str | None = None
+    prefill: dict[Ident, str] = Field(default_factory=dict, description="service input -> source")
+    expires_days: int = Field(default=30, ge=1, le=366)
+
+
+class FollowUpRule(BaseModel):
+    """A reminder `after_days` after the case completed (vaccinations at 2, 4 and 6 months),
+    kept by a durable timer; `when` is decided like an offer's, at completion."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Ident
+    title: str = Field(min_length=1)
+    after_days: float = Field(gt=0, le=3660)
+    when: str | None = None
+
+
 class LifeEventDefinition(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -217,19 +250,27 @@ class LifeEventDefinition(BaseModel):
     description: str = ""
     inputs: list[InputField] = Field(default_factory=list)
     steps: list[StepDefinition] = Field(min_length=1)
+    offers: list[OfferRule] = Field(default_factory=list)
+    follow_ups: list[FollowUpRule] = Field(default_factory=list)
 
     _models: dict[tuple[str, ...] | None, DataModel] = PrivateAttr(default_factory=dict)
 
     @property
     def digest(self) -> str:
-        """Content address of this exact definition: what a case is pinned to."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
+        """Content address of this exact definition: what a case is pinned to. Empty offers and
+        follow-ups are left out, so a definition written before they existed keeps its digest."""
+        empty = {name for name in ("offers", "follow_ups") if not getattr(self, name)}
+        return hashlib.sha256(self.model_dump_json(exclude=empty).encode()).hexdigest()[:32]
 
     def step(self, step_id: str) -> StepDefinition:
         return next(s for s in self.steps if s.id == step_id)
 
     def step_or_none(self, step_id: str) -> StepDefinition | None:
         return next((s for s in self.steps if s.id == step_id), None)
+
+    def offers_after(self, point: str) -> list[OfferRule]:
+        """The offers made when `point` (a step id, or case_completed) is reached."""
+        return [o for o in self.offers if o.after == point]
 
     def field(self, name: str) -> InputField | None:
         return next((f for f in self.inputs if f.name == name), None)

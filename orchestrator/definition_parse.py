@@ -8,6 +8,7 @@ validated strictly here only: they tolerate unknown keys elsewhere for the sake 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import yaml
@@ -23,11 +24,18 @@ AGENCIES_FILE = "agencies.yaml"
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
-def parse_definition(text: str, source: str, directory: AgencyDirectory) -> LifeEventDefinition:
-    """The definition in `text`, checked against the agency `directory`."""
+def parse_definition(
+    text: str,
+    source: str,
+    directory: AgencyDirectory,
+    services: Mapping[str, LifeEventDefinition] | None = None,
+) -> LifeEventDefinition:
+    """The definition in `text`, checked against the agency `directory` and, for its offers, the
+    other life events (`services`; none: the offers' services are not checked)."""
     raw, lines = _load(text, source)
     definition = _strict(LifeEventDefinition, raw, source, lines)
-    problems = [lines.where(source, path, msg) for path, msg in check(definition, directory)]
+    found = check(definition, directory, services)
+    problems = [lines.where(source, path, msg) for path, msg in found]
     if problems:
         raise DefinitionError(source, problems)
     return definition

@@ -6,9 +6,10 @@ at the line to fix; every rule is checked, so a designer sees every problem in o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from orchestrator import conditions
+from orchestrator import conditions, offer_rules
 from orchestrator.agencies import ActionSpec, AgencyDirectory
 from orchestrator.definition import Basis, FieldType, LifeEventDefinition, StepDefinition, StepKind
 from orchestrator.profile import PATHS, RECORD_KEYS
@@ -23,8 +24,13 @@ _ZERO: dict[FieldType, object] = {
 }
 
 
-def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[tuple[tuple[Any, ...], str]]:
-    """The rules a schema cannot express; each problem with the path it is about."""
+def check(
+    definition: LifeEventDefinition,
+    directory: AgencyDirectory,
+    services: Mapping[str, LifeEventDefinition] | None = None,
+) -> list[tuple[tuple[Any, ...], str]]:
+    """The rules a schema cannot express; each problem with the path it is about. `services`:
+    the other life events, which offers name (`orchestrator/offer_rules.py`)."""
     problems: list[tuple[tuple[Any, ...], str]] = []
     field_names = [f.name for f in definition.inputs]
     for i, name in enumerate(field_names):
@@ -123,7 +129,7 @@ def check(definition: LifeEventDefinition, directory: AgencyDirectory) -> list[t
     cycle = _find_cycle(definition)
     if cycle:
         problems.append((("steps",), "dependency cycle: " + " -> ".join(cycle)))
-    return problems
+    return problems + offer_rules.check(definition, services)
 
 
 def _input_model_problems(

@@ -8,12 +8,14 @@ when it is copied into the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from orchestrator.agencies import AgencyDirectory
+from orchestrator.catalog import known_services
+from orchestrator.definition import LifeEventDefinition
 from orchestrator.definition_parse import AGENCIES_FILE, parse_definition, parse_directory
 from orchestrator.diagram import mermaid
 from orchestrator.errors import DefinitionError
@@ -40,10 +42,16 @@ class DraftReport(BaseModel):
         return f"ok {self.type} v{self.version}: {self.steps} steps ({self.source})"
 
 
-def check_draft(text: str, source: str, directory: AgencyDirectory) -> DraftReport:
-    """A definition's text judged as the catalog would judge it."""
+def check_draft(
+    text: str,
+    source: str,
+    directory: AgencyDirectory,
+    services: Mapping[str, LifeEventDefinition] | None = None,
+) -> DraftReport:
+    """A definition's text judged as the catalog would judge it; `services`: the life events its
+    offers may name (a folder's own, or the live catalog's), unchecked when not given."""
     try:
-        definition = parse_definition(text, source, directory)
+        definition = parse_definition(text, source, directory, services)
     except DefinitionError as exc:
         return DraftReport(source=source, valid=False, problems=exc.problems)
     return DraftReport(
@@ -117,8 +125,12 @@ def _check_folder(folder: Path, live: DirectorySource) -> list[DraftReport]:
             )
         )
     seen: dict[str, str] = {}
+    try:  # the folder's life events are what its offers may name
+        services: dict[str, LifeEventDefinition] | None = known_services(files, directory())
+    except DefinitionError:
+        services = None
     for file in files:
-        report = _check_file(file, directory)
+        report = _check_file(file, directory, services)
         if report.type is not None and report.type in seen:
             problem = f"{file}: type {report.type!r} is defined in {seen[report.type]} too: give each file its own type"
             report = DraftReport(source=str(file), valid=False, problems=[problem])
@@ -143,7 +155,9 @@ def _check_directory(file: Path) -> tuple[DraftReport, AgencyDirectory | None]:
     return DraftReport(source=str(file), valid=True), directory
 
 
-def _check_file(file: Path, directory: _Lazy) -> DraftReport:
+def _check_file(
+    file: Path, directory: _Lazy, services: Mapping[str, LifeEventDefinition] | None = None
+) -> DraftReport:
     try:
         text = file.read_text()
     except (OSError, UnicodeDecodeError) as exc:
@@ -153,7 +167,7 @@ def _check_file(file: Path, directory: _Lazy) -> DraftReport:
         against = directory()
     except DefinitionError as exc:
         return DraftReport(source=str(file), valid=False, problems=[f"{file}: {p}" for p in exc.problems])
-    return check_draft(text, str(file), against)
+    return check_draft(text, str(file), against, services)
 
 
 class _Lazy:

@@ -19,6 +19,7 @@ from orchestrator.agencies import AgencyDirectory
 from orchestrator.cases import StepStatus
 from orchestrator.definition import LifeEventDefinition, StepDefinition, StepKind, validate_data
 from orchestrator.diagram import mermaid
+from orchestrator.dry_run_offers import planned_follow_ups, planned_offers
 from orchestrator.dry_run_plan import (
     AgencyShare,
     Plan,
@@ -110,6 +111,8 @@ def dry_run(definition: LifeEventDefinition, request: TryRequest, directory: Age
         else []
     )
     ran = [p for wave in waves for p in wave.steps]
+    outcomes = {p.id: p.outcome.value for p in ran} | {s.id: "skipped" for s in skipped}
+    offers, not_made = planned_offers(definition, clean, outcomes, completed=stopped_by is None)
     return Plan(
         type=definition.type,
         version=definition.version,
@@ -120,6 +123,9 @@ def dry_run(definition: LifeEventDefinition, request: TryRequest, directory: Age
         agencies=_shares(ran),
         questions=_questions(definition, ran),
         compensations=undo,
+        offers=offers,
+        offers_not_made=not_made,
+        follow_ups=planned_follow_ups(definition, clean, outcomes, completed=stopped_by is None),
         assumptions=_ASSUMPTIONS,
         mermaid=mermaid(
             definition,

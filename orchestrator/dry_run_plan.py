@@ -121,9 +121,20 @@ class AgencyShare(BaseModel):
 
 
 class Offer(BaseModel):
-    """Reserved: offers to the citizen come with another issue, and appear here."""
+    """An offer the case would make (`offers`), or one it would not and why (`offers_not_made`)."""
 
+    id: str
+    service: str
     title: str
+    after: str
+    prefilled: list[str] = Field(default_factory=list, description="inputs of the service it pre-fills")
+    reason: str | None = Field(default=None, description="why it would not be made")
+
+
+class PlannedFollowUp(BaseModel):
+    id: str
+    title: str
+    after_days: float
 
 
 class Plan(BaseModel):
@@ -136,6 +147,10 @@ class Plan(BaseModel):
     agencies: list[AgencyShare]
     questions: list[Question]
     compensations: list[PlannedUndo] = Field(description="undone in this order, newest first")
-    offers: list[Offer] = Field(default_factory=list, description="always empty until offers exist")
+    offers: list[Offer] = Field(default_factory=list, description="made as the case reaches each point")
+    offers_not_made: list[Offer] = Field(default_factory=list)
+    follow_ups: list[PlannedFollowUp] = Field(
+        default_factory=list, description="scheduled when the case completes"
+    )
     assumptions: list[str]
     mermaid: str

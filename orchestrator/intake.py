@@ -67,8 +67,15 @@ class CaseIntake:
         self._task_queue = task_queue
 
     async def trigger(
-        self, citizen_id: str, type_: str, data: dict[str, JsonValue], idempotency_key: str | None
+        self,
+        citizen_id: str,
+        type_: str,
+        data: dict[str, JsonValue],
+        idempotency_key: str | None,
+        *,
+        linked_from: str | None = None,
     ) -> tuple[CaseRecord, bool]:
+        """`linked_from`: the case whose offer this life event answers (shown on the new case)."""
         catalog = self._catalog.current()
         definition = catalog.get(type_)
         filled = await self._prefilled(citizen_id, definition, data)
@@ -98,6 +105,7 @@ class CaseIntake:
             definition_id,
             request_hash,
             {k: t.title for k, t in terms.items()},
+            linked_from,
         )
         if not created:
             if record.citizen_id != citizen_id or record.request_hash != request_hash:

@@ -35,3 +35,6 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db.data_uses.create_index([("citizen", ASCENDING), ("at", DESCENDING)])
     await db.data_uses.create_index([("case_id", ASCENDING), ("at", DESCENDING)])
     await db.consents.create_index([("citizen", ASCENDING), ("agency", ASCENDING)])
+    await db.offers.create_index([("case_id", ASCENDING), ("created_at", ASCENDING)])
+    await db.follow_ups.create_index("citizen_id")
+    await db.notifications.create_index([("case_id", ASCENDING), ("due_at", ASCENDING)])

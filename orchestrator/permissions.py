@@ -24,6 +24,8 @@ class Permission(StrEnum):
     own_profile = "own_profile"  # object: the caller's own profile (by their pseudonym)
     own_data_uses = "own_data_uses"  # object: the shares of the caller's own data
     own_consents = "own_consents"  # object: the caller's own consents (by their pseudonym)
+    answer_offer = "answer_offer"  # object: an offer on the caller's own case (else 404)
+    own_follow_ups = "own_follow_ups"  # object: the follow-ups of the caller's own cases (else 404)
     read_catalog = "read_catalog"
     validate_definition = "validate_definition"
     try_definition = "try_definition"  # a dry run on sample data: no agency is called
@@ -46,6 +48,8 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.own_profile: frozenset({Role.citizen}),
     Permission.own_data_uses: frozenset({Role.citizen}),
     Permission.own_consents: frozenset({Role.citizen}),
+    Permission.answer_offer: frozenset({Role.citizen}),
+    Permission.own_follow_ups: frozenset({Role.citizen}),
     Permission.read_catalog: _EVERYONE,
     Permission.validate_definition: frozenset({Role.designer}),
     Permission.try_definition: frozenset({Role.designer}),

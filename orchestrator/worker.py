@@ -21,6 +21,8 @@ from activities.agency_actions import AgencyActions
 from activities.agency_client import AgencyClient, AgencyPort
 from activities.agency_credentials import SelfIssuedTokens
 from activities.agency_health import AgencyHealth
+from activities.follow_up_outbox import FollowUpOutbox
+from activities.offer_maker import OfferMaker
 from activities.projection import CaseProjection
 from orchestrator.agencies import AgencyDirectory, AgencySpec, Hosting
 from orchestrator.agency_recovery import CaseWaker
@@ -28,7 +30,9 @@ from orchestrator.case_store import CaseStore
 from orchestrator.connector_queues import ConnectorQueues
 from orchestrator.consents import ConsentStore
 from orchestrator.data_exchange import DataExchange, DataUseLog
+from orchestrator.follow_up_store import FollowUpStore
 from orchestrator.mongo import Document
+from orchestrator.offers import OfferStore
 from orchestrator.profile_store import ProfileStore
 from orchestrator.profile_updates import ProfileUpdates
 from orchestrator.pseudonyms import Pseudonyms
@@ -36,9 +40,10 @@ from orchestrator.sealing import FieldSealer
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.vault import CaseDataStore
+from workflows.follow_ups import FollowUpSchedule
 from workflows.life_event import LifeEventCase
 
-WORKFLOWS: list[type] = [LifeEventCase]
+WORKFLOWS: list[type] = [LifeEventCase, FollowUpSchedule]
 """The workflow classes a worker runs; `onestop replay` replays running cases against these."""
 
 
@@ -81,16 +86,27 @@ def build_worker(
     sealer: FieldSealer,
     pseudonyms: Pseudonyms,
 ) -> Worker:
-    """The case queue: workflows, their projection, and the calls to agencies without a queue of
-    their own (on the workflow's queue an activity can start eagerly, without a round trip)."""
+    """The case queue: workflows, their projection, offers and follow-ups, and the calls to
+    agencies without a queue of their own (on the workflow's queue an activity can start eagerly,
+    without a round trip)."""
     actions = connector(db, agencies, health, sealer)
     stores = CaseStores.on(db, sealer)
-    projection = CaseProjection(stores.cases, ProfileUpdates(stores, ProfileStore(db, sealer), pseudonyms))
+    profiles = ProfileStore(db, sealer)
+    projection = CaseProjection(stores.cases, ProfileUpdates(stores, profiles, pseudonyms))
+    offers = OfferMaker(stores, OfferStore(db), profiles)
+    outbox = FollowUpOutbox(FollowUpStore(db))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[actions.call_agency, actions.undo_agency, projection.project_case],
+        activities=[
+            actions.call_agency,
+            actions.undo_agency,
+            projection.project_case,
+            offers.make_offers,
+            outbox.send_follow_up,
+            outbox.project_follow_ups,
+        ],
         max_concurrent_workflow_tasks=capacity.max_concurrent_workflow_tasks,
         max_concurrent_activities=capacity.max_concurrent_activities,
         max_cached_workflows=capacity.max_cached_workflows,

@@ -295,7 +295,13 @@ async def test_catalog_try_prints_the_plan(tmp_path: Path, stack: Settings) -> N
         in lines
     )
     assert "  transfer_school: condition false: data.school_age_children > 0" in lines
-    assert lines[-1] == "offers: none"
+    assert lines[-4:] == [
+        "offers",
+        "  parking_permit: Get a resident parking permit for your new street (resident_parking), "
+        "pre-fills citizen_name, address",
+        "not offered",
+        "  school_registration: condition false: data.school_age_children > 0",
+    ]
     failing = await asyncio.to_thread(
         run,
         "catalog",

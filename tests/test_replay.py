@@ -41,9 +41,12 @@ from workflows.legacy.life_event_v1 import LifeEventWorkflow
 from workflows.life_event import LifeEventCase
 
 HISTORIES = Path(__file__).parent / "histories"
-RECORDING = "case_ids"
+RECORDING = "case_offers"
 """The prefix of the histories this engine records: `case_` before the `step-activity-ids`
-patch, `case_ids_` after it (each agency call's activity id names its step)."""
+patch, `case_ids_` after it (each agency call's activity id names its step), `case_offers_`
+after the `offers` patch (the shipped life events declare offers: `make_offers` at completion,
+and the birth's follow-up schedule started as a child workflow)."""
+RECORDED_BEFORE = ("case", "case_ids")
 
 
 def _replayer(*workflows: type, converter: DataConverter = pydantic_data_converter) -> Replayer:
@@ -70,8 +73,8 @@ def test_histories_are_recorded() -> None:
     """Without recorded histories the guard above would pass by checking nothing."""
     scenarios = {"completed", "compensated", "cancelled", "citizen_input", "review"}
     assert {p.stem for p in _recorded()} >= scenarios | {
-        f"{prefix}_{s}" for prefix in ("case", RECORDING) for s in [*scenarios, "held"]
-    } | {f"{RECORDING}_consent"}
+        f"{prefix}_{s}" for prefix in (*RECORDED_BEFORE, RECORDING) for s in [*scenarios, "held"]
+    } | {"case_ids_consent", f"{RECORDING}_consent"}
 
 
 @pytest.mark.parametrize(

@@ -27,17 +27,25 @@ Versioning policy. Running cases replay this code, so:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator import readiness
     from orchestrator import search_attributes as attrs
+    from orchestrator.anticipation import (
+        FollowUpInput,
+        FollowUpItem,
+        OffersInput,
+        OffersResult,
+        follow_ups_workflow_id,
+    )
     from orchestrator.cases import (
         FINAL_STEP_STATUSES,
         CaseStatus,
@@ -62,7 +70,13 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
         SupportInput,
     )
-    from orchestrator.definition import LegalBasis, LifeEventDefinition, StepDefinition, StepKind
+    from orchestrator.definition import (
+        CASE_COMPLETED,
+        LegalBasis,
+        LifeEventDefinition,
+        StepDefinition,
+        StepKind,
+    )
     from orchestrator.errors import COMMAND_REFUSED
     from orchestrator.readiness import Verdict
 
@@ -82,6 +96,7 @@ with workflow.unsafe.imports_passed_through():
 T = TypeVar("T")
 _PROJECTION_TIMEOUT = timedelta(seconds=30)
 _PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+_OFFERS_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
 _MAX_RESUBMISSIONS = 5
 _TEMPORAL = Actor(subject="temporal", role="system")
 _BY_LAW = LegalBasis()  # the default basis travels as nothing: most steps pay no bytes for it
@@ -117,6 +132,7 @@ class LifeEventCase(StepWaits):
         self._rounds: dict[str, int] = {}
         self._running: dict[str, asyncio.Task[StepResult | None]] = {}
         self._graph_done = False
+        self._anticipating: list[asyncio.Task[OffersResult]] = []  # offers made after a step
         self._projected = 0
         self._final = False
         given = workflow.info().typed_search_attributes  # set at the start (intake): not upserted again
@@ -142,7 +158,12 @@ class LifeEventCase(StepWaits):
             leftovers = [s for s in done_order if self._book.steps[s.id].status is StepStatus.failed]
             if leftovers:
                 await self._shielded(self._compensate(input, leftovers))
+            # Before "completed" is projected: a citizen who reads it finds its offers there.
+            if (definition.offers or definition.follow_ups) and workflow.patched("offers"):
+                await self._shielded(self._on_completion(input))
             self._status = CaseStatus.completed
+        if self._anticipating:
+            await self._shielded(asyncio.gather(*self._anticipating))
         self._book.event(f"case_{self._status.value}", detail=f"{definition.type} v{definition.version}")
         self._final = True
         await self._shielded(projector)
@@ -498,6 +519,8 @@ class LifeEventCase(StepWaits):
                     self._outputs[step_id] = result
                 self._book.succeed(step_id, self._book.steps[step_id].reference, wave_running=self._calling())
                 done_order.append(step)
+                if input.definition.offers_after(step_id) and workflow.patched("offers"):
+                    self._anticipating.append(asyncio.ensure_future(self._anticipate(input, step_id)))
         reason = f"case stopped: {failure.step_id} failed" if failure else "case stopped"
         for step in pending:
             self._book.move(step.id, StepStatus.skipped, reason)
@@ -573,6 +596,55 @@ class LifeEventCase(StepWaits):
         view.shared_fields = sorted(inputs)
         self._book.touch()
         return result
+
+    # --- offers and follow-ups ------------------------------------------------------------------
+
+    async def _anticipate(self, input: LifeEventInput, after: str) -> OffersResult:
+        """OneStop decides the rules waiting for `after` on the case's data (`make_offers`): only
+        ids come back. An offer is a courtesy: after its retries, the case goes on without it."""
+        statuses = {sid: view.status.value for sid, view in self._book.steps.items()}
+        request = OffersInput(case_id=input.case_id, citizen_id=input.citizen_id, after=after, steps=statuses)
+        try:
+            result: OffersResult = await workflow.execute_local_activity(
+                "make_offers",
+                request,
+                result_type=OffersResult,
+                start_to_close_timeout=_PROJECTION_TIMEOUT,
+                retry_policy=_OFFERS_RETRY,
+            )
+        except ActivityError:
+            self._book.event("offers_unavailable", detail=after)
+            return OffersResult()
+        if result.offers:
+            self._book.event("offers_made", detail=", ".join(result.offers))
+        return result
+
+    async def _on_completion(self, input: LifeEventInput) -> None:
+        """The completed case's offers, then its follow-ups on a schedule of their own, which
+        outlives this workflow (ABANDON): reminders are due months after the case closed."""
+        result = await self._anticipate(input, CASE_COMPLETED)
+        rules = {f.id: f for f in input.definition.follow_ups}
+        now = workflow.now()
+        items = [
+            FollowUpItem(id=r.id, title=r.title, due_at=now + timedelta(days=r.after_days))
+            for fid in result.follow_ups
+            if (r := rules.get(fid)) is not None
+        ]
+        if not items:
+            return
+        schedule = FollowUpInput(
+            case_id=input.case_id, citizen_id=input.citizen_id, life_event=input.definition.type, items=items
+        )
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # a reset's new run: it runs already
+            await workflow.start_child_workflow(
+                "FollowUpSchedule",
+                schedule,
+                id=follow_ups_workflow_id(input.case_id),
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=f"Follow-ups of {input.definition.title}",
+            )
+        self._book.event("follow_ups_scheduled", detail=", ".join(i.id for i in items))
 
     # --- compensation -----------------------------------------------------------------------------
 

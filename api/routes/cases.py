@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, JsonValue
 from api.deps import AnswerStepDep, CancelCaseDep, CommandLimit, ListOwnCasesDep, ReadCaseDep, ServicesDep
 from orchestrator.case_listing import own_cases
 from orchestrator.cases import CaseStatus, CaseView
+from orchestrator.offer_desk import CaseDetail
 
 
 class CaseList(BaseModel):
@@ -49,10 +50,10 @@ async def list_cases(
     return CaseList(data=page.views, count=len(page.views), next_cursor=page.next_cursor)
 
 
-@router.get("/{case_id}", response_model=CaseView)
-async def get_case(case_id: str, principal: ReadCaseDep, services: ServicesDep) -> CaseView:
-    """One case: status, each step with its agency, and the timeline."""
-    return await services.commands.read_case(case_id, principal)
+@router.get("/{case_id}", response_model=CaseDetail)
+async def get_case(case_id: str, principal: ReadCaseDep, services: ServicesDep) -> CaseDetail:
+    """One case: status, each step with its agency, the timeline, and the offers made after it."""
+    return await services.offers.read_case(case_id, principal)
 
 
 @router.post("/{case_id}:cancel", response_model=CaseView)

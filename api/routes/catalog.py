@@ -98,7 +98,8 @@ async def validate_definition(_: DesignerDep, services: ServicesDep, request: Re
         text = raw.decode()
     except UnicodeDecodeError:
         raise InputError("body", "must be UTF-8 text") from None
-    return check_draft(text, "definition", services.catalog.directory())
+    live = services.catalog.current()
+    return check_draft(text, "definition", live.directory, live.definitions)
 
 
 @router.post("/{type_}:try", response_model=Plan, responses=responses(404, 422))
