@@ -90,6 +90,30 @@ async def test_a_birth_registration_from_the_form_to_completed(
     await expect(page.get_by_text("Cancel this case")).to_have_count(0)
     await check_screen(page, "portal-case", screenshots, phone_shot=True)
 
+    # The parents did not apply for the child benefit with the birth: it is offered, pre-filled;
+    # the bank account is the one thing neither the birth nor the profile knows, so it is asked.
+    offer = page.locator("#offer-child_benefit")
+    await expect(offer).to_contain_text("Apply for the child benefit")
+    await offer.get_by_role("button", name="Accept: Apply for the child benefit").click()
+    account = page.get_by_label("Bank account the benefit is paid to")
+    await expect(account).to_be_visible()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("Enter bank account")
+    await check_screen(page, "portal-offer", screenshots)
+    await account.fill("VN12 3456 7890")
+    await (
+        page.locator("#offer-child_benefit")
+        .get_by_role("button", name="Accept: Apply for the child benefit")
+        .click()
+    )
+    await expect(page.locator(".govuk-notification-banner")).to_contain_text("You accepted the offer")
+    await expect(page.get_by_role("heading", name="Child benefit", level=1)).to_be_visible()
+    await expect(page.locator("#case-progress")).to_contain_text(f"case {case_id}")
+    await expect(page.locator("#case-status")).to_contain_text("Completed", timeout=LIVE)
+    await page.get_by_role("link", name="Reminders").click()
+    await expect(page.get_by_role("heading", name="Your reminders")).to_be_visible()
+    await expect(page.locator("main")).to_contain_text("Vaccinations at 2 months", timeout=LIVE)
+    await check_screen(page, "portal-reminders", None)
+
     await page.get_by_role("link", name="Your cases").click()
     await expect(page.locator("table")).to_contain_text("Completed")
     await check_screen(page, "portal-cases", None)

@@ -7,6 +7,7 @@ change the API refuses. The browser journeys are in test_portal.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.settings import Settings
 from tests.conftest import TokenFactory
-from tests.support import CaseWatcher, console_sign_in, csrf_of
+from tests.support import MOVE, CaseWatcher, console_sign_in, csrf_of
 from tests.test_consent import DATA as CONSENT_DATA
 from tests.test_consent import consented
 from tests.test_life_events_e2e import BIRTH
@@ -320,3 +321,79 @@ async def test_a_consent_asked_on_a_case_and_the_consents_page(
         "/consents/health_insurance/update_address/give", data={"csrf_token": csrf}
     )
     assert renewed.status_code == 303 and renewed.headers["location"] == "/consents?done=given"
+
+
+async def test_an_offer_is_accepted_with_what_it_still_needs_or_declined_from_the_case_page(
+    browser_like: httpx.AsyncClient, stack: Settings, watcher: CaseWatcher, citizen: str
+) -> None:
+    """A move with a vehicle offers a parking permit that needs the registration number: the
+    first accept names it on a form under the offer, the second starts the linked case."""
+    case_id = await watcher.start(citizen, "moving_house", MOVE)
+    assert (await watcher.wait(citizen, case_id))["status"] == "completed"
+    csrf = await signed_in(browser_like, stack, citizen)
+    page = await browser_like.get(f"/cases/{case_id}")
+    assert "What you may need next" in page.text and "/offers/parking_permit/accept" in page.text
+    accept = f"/cases/{case_id}/offers/parking_permit/accept"
+    needs = await browser_like.post(accept, data={"csrf_token": csrf})
+    assert needs.status_code == 422, needs.text
+    assert (
+        'name="missing" value="vehicle_registration"' in needs.text
+        and "registration" in summary(needs).lower()
+    )
+    started = await browser_like.post(
+        accept,
+        data={"csrf_token": csrf, "missing": "vehicle_registration", "vehicle_registration": "AB-12-CD"},
+    )
+    assert started.status_code == 303, started.text
+    new_case = started.headers["location"].split("/cases/")[1].split("?")[0]
+    assert started.headers["location"].endswith("?done=offer-accepted") and new_case != case_id
+    linked = await browser_like.get(started.headers["location"])
+    assert "You accepted the offer" in linked.text and f"case {case_id}" in linked.text
+    shown = await browser_like.get(f"/cases/{case_id}")
+    assert f'href="/cases/{new_case}"' in shown.text and "Accepted" in shown.text
+    late = await browser_like.post(
+        f"/cases/{case_id}/offers/parking_permit/decline", data={"csrf_token": csrf}
+    )
+    assert late.status_code == 409 and summary(late), late.text
+    unknown = await browser_like.post(
+        f"/cases/{case_id}/offers/no_such_offer/accept", data={"csrf_token": csrf}
+    )
+    assert unknown.status_code == 404 and summary(unknown)
+
+    other = await watcher.start(citizen, "moving_house", MOVE)
+    assert (await watcher.wait(citizen, other))["status"] == "completed"
+    declined = await browser_like.post(
+        f"/cases/{other}/offers/parking_permit/decline", data={"csrf_token": csrf}
+    )
+    assert declined.status_code == 303 and declined.headers["location"].endswith("?done=offer-declined")
+    after = await browser_like.get(declined.headers["location"])
+    assert "You declined the offer" in after.text and "/offers/parking_permit/accept" not in after.text
+
+
+async def test_the_reminders_page_lists_and_cancels_follow_ups(
+    browser_like: httpx.AsyncClient, stack: Settings, watcher: CaseWatcher, citizen: str
+) -> None:
+    case_id = await open_review(watcher, citizen, {**BIRTH, "apply_for_child_benefit": False})
+    decided = await watcher.http.post(
+        f"/v1/cases/{case_id}/steps/review_birth_documents/decision",
+        json={"approved": True},
+        headers=officer(watcher),
+    )
+    assert decided.status_code == 200, decided.text
+    assert (await watcher.wait(citizen, case_id))["status"] == "completed"
+    csrf = await signed_in(browser_like, stack, citizen)
+    for _ in range(300):  # the schedule projects itself shortly after the case completes
+        page = await browser_like.get("/follow-ups")
+        if "Vaccinations at 6 months" in page.text:
+            break
+        await asyncio.sleep(0.1)
+    assert page.status_code == 200 and page.text.count("Cancel this reminder") == 3, page.text
+    cancel = f"/follow-ups/{case_id}/vaccination_4_months/cancel"
+    done = await browser_like.post(cancel, data={"csrf_token": csrf})
+    assert done.status_code == 303 and done.headers["location"] == "/follow-ups?done=cancelled"
+    after = await browser_like.get("/follow-ups?done=cancelled")
+    assert "The reminder was cancelled" in after.text and after.text.count("Cancel this reminder") == 2
+    unknown = await browser_like.post(
+        f"/follow-ups/{case_id}/no_such_reminder/cancel", data={"csrf_token": csrf}
+    )
+    assert unknown.status_code == 404 and summary(unknown), unknown.text

@@ -1,5 +1,6 @@
 """A case as its citizen follows it: status, each step with the agency doing it, the timeline,
-and what the citizen can do now (answer a question a step asks, cancel).
+and what the citizen can do now (answer a question a step asks, cancel; offers are answered by
+`api/portal/offers.py`).
 
 Consents a step asks for are answered here too (`POST /v1/cases/{id}/steps/{step}/consent`).
 The page follows the case live: while the case is open a small script
@@ -20,7 +21,7 @@ from api.pages.audience import given
 from api.portal.case_panels import CasePanels
 from api.portal.citizen_api import ApiProblem, CitizenApi
 from api.portal.deps import CsrfChecked, PagesDep, citizen_page
-from api.portal.schema_form import ErrorItem, SchemaForm
+from api.portal.schema_form import ErrorItem, FormField, SchemaForm
 from orchestrator.cases import FINAL_CASE_STATUSES, CaseView, StepView, WaitingFor
 from orchestrator.permissions import Permission
 
@@ -53,9 +54,10 @@ async def render_case(
     values: dict[str, str] | None = None,
     field_errors: dict[str, str] | None = None,
     done: str | None = None,
+    offer_missing: tuple[str, list[FormField]] | None = None,
 ) -> Response:
     """The case page; after a refused form, that form (`answering`: its step) shows what was
-    typed and each field's error."""
+    typed and each field's error; after a refused accept, the inputs the offer still needs."""
     catalog = await api.catalog()
     titles = {e.type: e.title for e in catalog.data}
     questions = []
@@ -66,7 +68,7 @@ async def render_case(
             mine = step.id == answering
             shown = values if mine and values is not None else {}
             questions.append({"step": step, "fields": form.fields(shown, field_errors if mine else None)})
-    panels = await CasePanels.of(api, case)
+    panels = await CasePanels.of(api, case, offer_missing)
     context = {
         "title": titles.get(case.type, case.type.replace("_", " ").capitalize()),
         "section": "cases",

@@ -23,11 +23,15 @@ from api.routes.cases import CaseList
 from api.routes.catalog import CatalogList
 from api.routes.consents import ConsentList
 from api.routes.data_uses import DataUseList
+from api.routes.follow_ups import FollowUpList
 from api.routes.life_events import CaseAccepted
 from orchestrator.auth import Principal
 from orchestrator.cases import CaseView
 from orchestrator.consent_desk import ConsentView
+from orchestrator.follow_up_desk import FollowUpView
 from orchestrator.form_schema import FormSchemas
+from orchestrator.offer_desk import CaseDetail
+from orchestrator.offers import OfferView
 from orchestrator.problem_details import Problem
 from orchestrator.profile import CitizenProfile
 
@@ -83,8 +87,8 @@ class CitizenApi:
         params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
         return await self._call("GET", "/v1/cases", CaseList, params=params)
 
-    async def case(self, case_id: str) -> CaseView:
-        return await self._call("GET", f"/v1/cases/{_segment(case_id)}", CaseView)
+    async def case(self, case_id: str) -> CaseDetail:
+        return await self._call("GET", f"/v1/cases/{_segment(case_id)}", CaseDetail)
 
     async def answer(self, case_id: str, step_id: str, data: dict[str, JsonValue]) -> CaseView:
         url = f"/v1/cases/{_segment(case_id)}/steps/{_segment(step_id)}/input"
@@ -118,6 +122,21 @@ class CitizenApi:
     async def withdraw_consent(self, agency: str, action: str) -> ConsentView:
         url = f"/v1/me/consents/{_segment(agency)}/{_segment(action)}"
         return await self._call("DELETE", url, ConsentView)
+
+    async def accept_offer(self, case_id: str, offer_id: str, data: dict[str, JsonValue]) -> CaseView:
+        url = f"/v1/cases/{_segment(case_id)}/offers/{_segment(offer_id)}:accept"
+        return await self._call("POST", url, CaseView, json={"data": data})
+
+    async def decline_offer(self, case_id: str, offer_id: str) -> OfferView:
+        url = f"/v1/cases/{_segment(case_id)}/offers/{_segment(offer_id)}:decline"
+        return await self._call("POST", url, OfferView)
+
+    async def follow_ups(self) -> FollowUpList:
+        return await self._call("GET", "/v1/me/follow-ups", FollowUpList)
+
+    async def cancel_follow_up(self, case_id: str, follow_up_id: str) -> FollowUpView:
+        url = f"/v1/me/follow-ups/{_segment(case_id)}/{_segment(follow_up_id)}:cancel"
+        return await self._call("POST", url, FollowUpView)
 
     async def call(self, method: str, url: str, model: type[M], **kwargs: Any) -> M:
         """Any other route of the API (a panel's own), answered or refused the same way."""

@@ -6,10 +6,21 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from api.pages import audience
-from api.portal import case_page, consents, data_uses, deps, my_cases, profile, sign_in, start
+from api.portal import (
+    case_page,
+    consents,
+    data_uses,
+    deps,
+    follow_ups,
+    my_cases,
+    offers,
+    profile,
+    sign_in,
+    start,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (sign_in, start, my_cases, case_page, data_uses, consents, profile):
+for module in (sign_in, start, my_cases, case_page, offers, data_uses, consents, follow_ups, profile):
     router.include_router(module.router)
 
 
