@@ -30,8 +30,13 @@ from orchestrator.cases import CaseStatus
 from orchestrator.definition import IDENT
 from orchestrator.search_attributes import LIFE_EVENT, STATUS
 
-CASE_WORKFLOWS = "(WorkflowType = 'LifeEventCase' OR WorkflowType = 'LifeEventWorkflow')"
-"""Every OneStop case: the engine's workflow and the retired v1 engine's."""
+CASE_WORKFLOWS = (
+    "(WorkflowType = 'LifeEventCase' OR WorkflowType = 'LifeEventWorkflow' "
+    "OR WorkflowType = 'FollowUpSchedule')"
+)
+"""Every OneStop workflow: the engine's cases, the retired v1 engine's, and the follow-up
+schedules cases start (which run for months and replay this code too). A filter by life event
+or status keeps cases only: a schedule carries neither attribute."""
 
 
 def case_query(type_: str | None = None, status: CaseStatus | None = None, raw: str | None = None) -> str:
