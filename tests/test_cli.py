@@ -85,8 +85,12 @@ def test_catalog_validate_lists_every_problem_and_fails(tmp_path: Path) -> None:
 
 
 def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
-    """A small run of the benchmark command: every configuration completes its cases."""
-    result = run("bench", "--cases", "10", "--concurrency", "5", "--rounds", "1", home=tmp_path)
+    """A small run of the benchmark command: every configuration completes its cases, and the
+    run is kept in the results file with CPU per case per process, the machine and the commit."""
+    out = tmp_path / "results.json"
+    result = run(
+        "bench", "--cases", "10", "--concurrency", "5", "--rounds", "1", "--out", str(out), home=tmp_path
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert [r["name"] for r in summary["results"]] == [
@@ -95,7 +99,19 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
         "engine, HTTP sims",
     ]
     assert all(r["workflows_per_s"] > 0 for r in summary["results"])
-    assert "x bare" in result.stdout
+    assert "x bare" in result.stdout and "CPU ms per case" in result.stdout
+    kept = json.loads(out.read_text())["throughput"]
+    assert kept == summary
+    assert kept["machine"]["cores"] >= 1 and kept["machine"]["commit"]
+    for r in kept["results"]:
+        assert set(r["cpu_ms_per_case"]) == {"temporal", "mongodb", "worker", "all"}
+        assert r["cpu_ms_per_case"]["worker"] > 0
+    assert (
+        set(kept["throughput_ratio"])
+        == set(kept["serial_ratio"])
+        == {"engine, in-process", "engine, HTTP sims"}
+    )
+    assert kept["worker_rss_mb"] > 0
 
 
 def test_temporal_setup_registers_once(tmp_path: Path, stack: Settings, fresh_namespace: str) -> None:
