@@ -58,21 +58,27 @@ FAN_OUT = [
     ("pension_office", "stop_pension"),
 ]
 SERIAL_RUNS = 20
+FAN_OUT_TYPE = "bench_fan_out"
 
 
 def fan_out_definition(k: int) -> LifeEventDefinition:
     steps = [StepDefinition(id="first", agency="residence_registry", action="register_address")]
     for i, (agency, action) in enumerate(FAN_OUT[:k]):
         steps.append(StepDefinition(id=f"s{i}", agency=agency, action=action, depends_on=["first"]))
-    return LifeEventDefinition(type="bench_fan_out", version=1, title="Benchmark fan-out", steps=steps)
+    return LifeEventDefinition(type=FAN_OUT_TYPE, version=1, title="Benchmark fan-out", steps=steps)
+
+
+def fan_out_yaml(k: int) -> str:
+    """The benchmark's life event as a designer would write its catalog file."""
+    definition = fan_out_definition(k).model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(definition, sort_keys=False)
 
 
 def write_catalog(folder: Path, source: Path, k: int) -> None:
-    """A catalog holding the agency directory and the benchmark's definition, as a designer would."""
+    """A catalog holding the agency directory and the benchmark's definition."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / AGENCIES_FILE, folder / AGENCIES_FILE)
-    definition = fan_out_definition(k).model_dump(mode="json", exclude_defaults=True)
-    (folder / "bench_fan_out.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
+    (folder / f"{FAN_OUT_TYPE}.yaml").write_text(fan_out_yaml(k))
 
 
 async def measure(
@@ -132,7 +138,7 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
         async with running_stack(settings, api=False, simulators=False, agencies=agencies):
 
             async def one() -> None:
-                record, _ = await intake.trigger(f"bench-{uuid.uuid4().hex[:8]}", "bench_fan_out", {}, None)
+                record, _ = await intake.trigger(f"bench-{uuid.uuid4().hex[:8]}", FAN_OUT_TYPE, {}, None)
                 handle = client.get_workflow_handle(workflow_id(record.case_id), result_type=CaseState)
                 state = await handle.result()
                 if state.status.value != "completed":

@@ -61,7 +61,7 @@ class MemoryRun(BaseModel):
     cases: int
     cache_size: int = Field(description="the worker's max_cached_workflows")
     rss_mb: list[tuple[int, float]] = Field(description="(open cases, worker RSS in MB) as they opened")
-    mb_per_1000_after_cache_full: float = Field(
+    mb_per_1000_after_cache_full: float | None = Field(
         description="RSS growth per 1,000 open cases once the workflow cache holds cache_size runs"
     )
     opened_per_s: float

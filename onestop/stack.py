@@ -121,6 +121,8 @@ async def running_stack(
                 health,
                 sealer=settings.vault_sealer(),
                 pseudonyms=settings.pseudonyms(),
+                cached_workflows=settings.worker_cached_workflows,
+                concurrent_activities=settings.worker_concurrent_activities,
             )
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)

@@ -66,9 +66,12 @@ def build_worker(
     *,
     sealer: FieldSealer,
     pseudonyms: Pseudonyms,
+    cached_workflows: int = 1000,
+    concurrent_activities: int = 200,
 ) -> Worker:
     """The case queue: workflows, their projection, and the calls to agencies without a queue of
-    their own (on the workflow's queue an activity can start eagerly, without a round trip)."""
+    their own (on the workflow's queue an activity can start eagerly, without a round trip).
+    `cached_workflows` bounds the worker's memory: a run out of the cache is replayed when it wakes."""
     actions = connector(db, agencies, health, sealer)
     stores = CaseStores.on(db, sealer)
     projection = CaseProjection(stores.cases, ProfileUpdates(stores, ProfileStore(db, sealer), pseudonyms))
@@ -78,7 +81,8 @@ def build_worker(
         workflows=WORKFLOWS,
         workflow_runner=ENGINE_RUNNER,
         activities=[actions.call_agency, actions.undo_agency, projection.project_case],
-        max_concurrent_activities=200,
+        max_cached_workflows=cached_workflows,
+        max_concurrent_activities=concurrent_activities,
     )
 
 
