@@ -20,6 +20,7 @@ import httpx
 from onestop.bench import FAN_OUT_TYPE, fan_out_yaml
 from onestop.bench_processes import separate_processes
 from onestop.bench_results import ApiLoadRun, Machine
+from onestop.process_cpu import CpuSnapshot
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.settings import Settings
 
@@ -53,6 +54,7 @@ async def run_api_load(settings: Settings, rate: float, seconds: float) -> ApiLo
         limits = httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS)
         async with httpx.AsyncClient(base_url=procs.api_url, timeout=30, limits=limits) as http:
             await _trigger(http, tokens[0])  # warm-up: connections, the catalog, the first start
+            before = CpuSnapshot.take(procs.pids)
             started = time.perf_counter()
 
             async def paced(i: int) -> _Answer:
@@ -60,8 +62,9 @@ async def run_api_load(settings: Settings, rate: float, seconds: float) -> ApiLo
                 return await _trigger(http, tokens[i])
 
             answers = await asyncio.gather(*[paced(i) for i in range(offered)])
+            cpu = before.ms_per_case(CpuSnapshot.take(procs.pids), offered)
             lost = await _lost(http, [a for a in answers if a.status == 202])
-    return _summary(answers, rate, seconds, lost)
+    return _summary(answers, rate, seconds, lost, cpu)
 
 
 async def _trigger(http: httpx.AsyncClient, citizen: dict[str, str]) -> _Answer:
@@ -84,7 +87,9 @@ async def _lost(http: httpx.AsyncClient, accepted: list[_Answer]) -> int:
     return sum(await asyncio.gather(*[missing(a) for a in accepted]))
 
 
-def _summary(answers: list[_Answer], rate: float, seconds: float, lost: int) -> ApiLoadRun:
+def _summary(
+    answers: list[_Answer], rate: float, seconds: float, lost: int, cpu: dict[str, float]
+) -> ApiLoadRun:
     statuses = Counter(a.status for a in answers)
     throttled = [a for a in answers if a.status == 429]
     ms = sorted(a.ms for a in answers)
@@ -103,6 +108,7 @@ def _summary(answers: list[_Answer], rate: float, seconds: float, lost: int) -> 
         p95_ms=round(cuts[94], 1),
         p99_ms=round(cuts[98], 1),
         max_ms=round(ms[-1], 1),
+        cpu_ms_per_trigger=cpu,
     )
 
 
@@ -114,6 +120,8 @@ def api_load_report(run: ApiLoadRun) -> str:
             f" p50 {run.p50_ms:.1f} ms, p95 {run.p95_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, max {run.max_ms:.0f} ms",
             f"answers: {run.accepted} x 202, {run.throttled} x 429"
             f" ({run.throttled_without_retry_after} without Retry-After), other {other}; lost {run.lost}",
+            "CPU ms per trigger while offered: "
+            + ", ".join(f"{name} {ms:.1f}" for name, ms in run.cpu_ms_per_trigger.items()),
             run.model_dump_json(),
         ]
     )

@@ -34,12 +34,14 @@ _STOP_SECONDS = 15
 
 @dataclass
 class BenchProcesses:
-    """What a benchmark talks to: settings that reach every part, the worker's and the API's
-    process ids, and the API's base URL (None when no API runs)."""
+    """What a benchmark talks to: settings that reach every part, the processes, and the API's
+    base URL (None when no API runs)."""
 
     settings: Settings
     worker_pid: int
     api_url: str | None
+    pids: dict[str, int]
+    """Every process of the stack by name (temporal, mongodb, simulators, worker, api)."""
 
 
 def bench_catalog(folder: Path, source: Path, definitions: dict[str, str]) -> Path:
@@ -77,14 +79,18 @@ async def separate_processes(
         )
         common = _environment(settings) | (env or {})
         children.append(_spawn([sys.executable, "-m", "onestop.bench_processes"], "simulators", common, home))
-        await _wait_healthy(settings.agency_base_url, "/docs", children)
+        await _wait_healthy(settings.agency_base_url, "/docs", children, home)
         children.append(_spawn([_onestop(), "worker"], "worker", common, home))
         api_url = None
         if api:
             children.append(_spawn([_onestop(), "api"], "api", common, home))
             api_url = f"http://{settings.api_host}:{settings.api_port}"
-            await _wait_healthy(api_url, "/readyz", children)
-        yield BenchProcesses(settings=settings, worker_pid=children[1].pid, api_url=api_url)
+            await _wait_healthy(api_url, "/readyz", children, home)
+        temporal, mongodb = (p.pid for p in servers.processes)
+        pids = {"temporal": temporal, "mongodb": mongodb} | {
+            name: child.pid for name, child in zip(("simulators", "worker", "api"), children, strict=False)
+        }
+        yield BenchProcesses(settings=settings, worker_pid=children[1].pid, api_url=api_url, pids=pids)
     finally:
         for child in children:
             child.terminate()
@@ -131,13 +137,16 @@ def _spawn(args: list[str], name: str, env: dict[str, str], home: Path) -> subpr
         return subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-async def _wait_healthy(base_url: str, path: str, children: list[subprocess.Popen[bytes]]) -> None:
-    """Until `path` answers below 500; a child that exits meanwhile is an error at once."""
+async def _wait_healthy(
+    base_url: str, path: str, children: list[subprocess.Popen[bytes]], home: Path
+) -> None:
+    """Until `path` answers below 500; a child that exits meanwhile is an error at once, told with
+    the end of its log (the folder goes when the benchmark ends)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as http:
         for _ in range(int(STARTUP_SECONDS / 0.1)):
             for child in children:
                 if child.poll() is not None:
-                    raise RuntimeError(f"{child.args!r} exited with {child.returncode}")
+                    raise RuntimeError(f"{child.args!r} exited with {child.returncode}:\n{_logs(home)}")
             try:
                 if (await http.get(path)).status_code < 500:
                     return
@@ -145,6 +154,10 @@ async def _wait_healthy(base_url: str, path: str, children: list[subprocess.Pope
                 pass
             await asyncio.sleep(0.1)
     raise TimeoutError(f"{base_url}{path} did not answer within {STARTUP_SECONDS:.0f}s")
+
+
+def _logs(home: Path) -> str:
+    return "\n".join(f.read_text()[-1500:] for f in sorted(home.glob("*.log")))
 
 
 async def _simulators_until_terminated() -> None:

@@ -83,6 +83,9 @@ class ApiLoadRun(BaseModel):
     p95_ms: float
     p99_ms: float
     max_ms: float
+    cpu_ms_per_trigger: dict[str, float] = Field(
+        default_factory=dict, description="per process while the load was offered (the backlog drains on)"
+    )
 
 
 class BenchResults(BaseModel):
