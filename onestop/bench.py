@@ -152,6 +152,7 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
 async def run_bench(settings: Settings, n: int, concurrency: int, k: int, rounds: int) -> ThroughputRun:
     """Every configuration runs `rounds` times, interleaved, and reports its median: on a shared
     2-core machine one run of bare Temporal alone varies by ±15%."""
+    machine = Machine.here()  # the code measured is the code at the start
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
     servers = EmbeddedServers.scratch(home)
     try:
@@ -189,7 +190,7 @@ async def run_bench(settings: Settings, n: int, concurrency: int, k: int, rounds
         results = [_median(name, results) for name, results in samples.items()]
         bare = results[0]
         return ThroughputRun(
-            machine=Machine.here(),
+            machine=machine,
             cases=n,
             concurrency=concurrency,
             fan_out=k,

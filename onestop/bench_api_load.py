@@ -39,6 +39,7 @@ class _Answer:
 
 
 async def run_api_load(settings: Settings, rate: float, seconds: float) -> ApiLoadRun:
+    machine = Machine.here()  # the code measured is the code at the start
     definitions = {f"{FAN_OUT_TYPE}.yaml": fan_out_yaml(_FAN_OUT)}
     async with separate_processes(settings, definitions, api=True) as procs:
         assert procs.api_url is not None
@@ -64,7 +65,7 @@ async def run_api_load(settings: Settings, rate: float, seconds: float) -> ApiLo
             answers = await asyncio.gather(*[paced(i) for i in range(offered)])
             cpu = before.ms_per_case(CpuSnapshot.take(procs.pids), offered)
             lost = await _lost(http, [a for a in answers if a.status == 202])
-    return _summary(answers, rate, seconds, lost, cpu)
+    return _summary(machine, answers, rate, seconds, lost, cpu)
 
 
 async def _trigger(http: httpx.AsyncClient, citizen: dict[str, str]) -> _Answer:
@@ -88,14 +89,14 @@ async def _lost(http: httpx.AsyncClient, accepted: list[_Answer]) -> int:
 
 
 def _summary(
-    answers: list[_Answer], rate: float, seconds: float, lost: int, cpu: dict[str, float]
+    machine: Machine, answers: list[_Answer], rate: float, seconds: float, lost: int, cpu: dict[str, float]
 ) -> ApiLoadRun:
     statuses = Counter(a.status for a in answers)
     throttled = [a for a in answers if a.status == 429]
     ms = sorted(a.ms for a in answers)
     cuts = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
     return ApiLoadRun(
-        machine=Machine.here(),
+        machine=machine,
         rate=rate,
         seconds=seconds,
         offered=len(answers),

@@ -57,6 +57,7 @@ _UNLIMITED = {
 
 
 async def run_memory(settings: Settings, n: int, cache_size: int) -> MemoryRun:
+    machine = Machine.here()  # the code measured is the code at the start
     env = _UNLIMITED | {"ONESTOP_WORKER_CACHED_WORKFLOWS": str(cache_size)}
     async with separate_processes(
         settings, {f"{REVIEW_TYPE}.yaml": _REVIEW_EVENT}, api=True, env=env
@@ -81,7 +82,7 @@ async def run_memory(settings: Settings, n: int, cache_size: int) -> MemoryRun:
         finally:
             await mongo.close()
     return MemoryRun(
-        machine=Machine.here(),
+        machine=machine,
         cases=n,
         cache_size=cache_size,
         rss_mb=samples,
