@@ -39,9 +39,10 @@ from workflows.legacy.life_event_v1 import LifeEventWorkflow
 from workflows.life_event import LifeEventCase
 
 HISTORIES = Path(__file__).parent / "histories"
-RECORDING = "case_ids"
+RECORDING = "case_quiet"
 """The prefix of the histories this engine records: `case_` before the `step-activity-ids`
-patch, `case_ids_` after it (each agency call's activity id names its step)."""
+patch, `case_ids_` after it (each agency call's activity id names its step), `case_quiet_` after
+`quiet-step-starts` (a start is projected with its wave's next change)."""
 
 
 def _replayer(*workflows: type, converter: DataConverter = pydantic_data_converter) -> Replayer:
@@ -68,7 +69,7 @@ def test_histories_are_recorded() -> None:
     """Without recorded histories the guard above would pass by checking nothing."""
     scenarios = {"completed", "compensated", "cancelled", "citizen_input", "review"}
     assert {p.stem for p in _recorded()} >= scenarios | {
-        f"{prefix}_{s}" for prefix in ("case", RECORDING) for s in [*scenarios, "held"]
+        f"{prefix}_{s}" for prefix in ("case", "case_ids", RECORDING) for s in [*scenarios, "held"]
     }
 
 
