@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     worker_cached_workflows: int = Field(
         default=1000, ge=0, description="runs a worker keeps in memory; others are replayed when they wake"
     )
-    worker_concurrent_activities: int = Field(default=200, ge=1, description="activities a worker runs at once")
+    worker_concurrent_activities: int = Field(
+        default=200, ge=1, description="activities a worker runs at once"
+    )
 
     reconcile_interval_seconds: float = Field(default=60.0, gt=0, description="orphan-case sweep period")
     reconcile_quiet_seconds: float = Field(
