@@ -36,6 +36,7 @@ class _Answer:
     retry_after: bool
     case_id: str | None
     citizen: dict[str, str]
+    error: str  # a transport error's name when the request got no answer
 
 
 async def run_api_load(settings: Settings, rate: float, seconds: float) -> ApiLoadRun:
@@ -70,10 +71,15 @@ async def run_api_load(settings: Settings, rate: float, seconds: float) -> ApiLo
 
 async def _trigger(http: httpx.AsyncClient, citizen: dict[str, str]) -> _Answer:
     sent = time.perf_counter()
-    response = await http.post("/v1/life-events", json={"type": FAN_OUT_TYPE, "data": {}}, headers=citizen)
+    try:
+        response = await http.post(
+            "/v1/life-events", json={"type": FAN_OUT_TYPE, "data": {}}, headers=citizen
+        )
+    except httpx.TransportError as exc:  # not answered: counted under `other` by the error's name
+        return _Answer(0, (time.perf_counter() - sent) * 1000, False, None, citizen, type(exc).__name__)
     ms = (time.perf_counter() - sent) * 1000
     case_id = response.json().get("case_id") if response.status_code == 202 else None
-    return _Answer(response.status_code, ms, "retry-after" in response.headers, case_id, citizen)
+    return _Answer(response.status_code, ms, "retry-after" in response.headers, case_id, citizen, "")
 
 
 async def _lost(http: httpx.AsyncClient, accepted: list[_Answer]) -> int:
@@ -91,7 +97,7 @@ async def _lost(http: httpx.AsyncClient, accepted: list[_Answer]) -> int:
 def _summary(
     machine: Machine, answers: list[_Answer], rate: float, seconds: float, lost: int, cpu: dict[str, float]
 ) -> ApiLoadRun:
-    statuses = Counter(a.status for a in answers)
+    statuses = Counter(a.status for a in answers if not a.error)
     throttled = [a for a in answers if a.status == 429]
     ms = sorted(a.ms for a in answers)
     cuts = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
@@ -103,7 +109,8 @@ def _summary(
         accepted=statuses.pop(202, 0),
         throttled=statuses.pop(429, 0),
         throttled_without_retry_after=sum(1 for a in throttled if not a.retry_after),
-        other={str(code): count for code, count in sorted(statuses.items())},
+        other={str(code): count for code, count in sorted(statuses.items())}
+        | dict(Counter(a.error for a in answers if a.error)),
         lost=lost,
         p50_ms=round(cuts[49], 1),
         p95_ms=round(cuts[94], 1),

@@ -77,7 +77,9 @@ class ApiLoadRun(BaseModel):
     accepted: int = Field(description="answered 202")
     throttled: int = Field(description="answered 429 with Retry-After")
     throttled_without_retry_after: int
-    other: dict[str, int] = Field(default_factory=dict, description="any other status, by code")
+    other: dict[str, int] = Field(
+        default_factory=dict, description="any other status by code, or an unanswered request by error"
+    )
     lost: int = Field(description="202'd cases the API cannot find afterwards")
     p50_ms: float
     p95_ms: float
