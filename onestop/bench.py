@@ -6,12 +6,17 @@ then K in parallel. The engine runs a life event of the same shape with everythi
 for: the case record and personal data written at intake, one read-model update per step and
 the final outcome, twice: with in-process agencies (the engine's own cost) and with the HTTP
 agency simulators (the whole product on one machine, agencies included).
+
+Beside throughput and latency it reports the CPU each process spent per case over the
+throughput part (`process_cpu`): the Temporal server, the MongoDB-wire server, and this process
+(the driver and the workers; the simulators too in the HTTP row). Judge a change by CPU per
+case: throughput on a shared 2-core machine moves with whatever else runs on it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -22,7 +27,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
@@ -30,6 +34,8 @@ from temporalio.worker import Worker
 from activities.agency_client import AgencyPort
 from activities.in_process import InProcessAgencies
 from onestop.bare_fan_out import BareFanOut, noop
+from onestop.bench_results import BenchResult, Machine, ThroughputRun
+from onestop.process_cpu import CpuSnapshot, rss_mb
 from onestop.stack import running_stack
 from orchestrator.catalog import AGENCIES_FILE, CatalogSource
 from orchestrator.contracts import CaseState
@@ -52,32 +58,33 @@ FAN_OUT = [
     ("pension_office", "stop_pension"),
 ]
 SERIAL_RUNS = 20
-
-
-class BenchResult(BaseModel):
-    name: str
-    workflows_per_s: float
-    serial_ms: float
+FAN_OUT_TYPE = "bench_fan_out"
 
 
 def fan_out_definition(k: int) -> LifeEventDefinition:
     steps = [StepDefinition(id="first", agency="residence_registry", action="register_address")]
     for i, (agency, action) in enumerate(FAN_OUT[:k]):
         steps.append(StepDefinition(id=f"s{i}", agency=agency, action=action, depends_on=["first"]))
-    return LifeEventDefinition(type="bench_fan_out", version=1, title="Benchmark fan-out", steps=steps)
+    return LifeEventDefinition(type=FAN_OUT_TYPE, version=1, title="Benchmark fan-out", steps=steps)
+
+
+def fan_out_yaml(k: int) -> str:
+    """The benchmark's life event as a designer would write its catalog file."""
+    definition = fan_out_definition(k).model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(definition, sort_keys=False)
 
 
 def write_catalog(folder: Path, source: Path, k: int) -> None:
-    """A catalog holding the agency directory and the benchmark's definition, as a designer would."""
+    """A catalog holding the agency directory and the benchmark's definition."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / AGENCIES_FILE, folder / AGENCIES_FILE)
-    definition = fan_out_definition(k).model_dump(mode="json", exclude_defaults=True)
-    (folder / "bench_fan_out.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
+    (folder / f"{FAN_OUT_TYPE}.yaml").write_text(fan_out_yaml(k))
 
 
 async def measure(
-    name: str, run_one: Callable[[], Awaitable[object]], n: int, concurrency: int
+    name: str, run_one: Callable[[], Awaitable[object]], n: int, concurrency: int, pids: dict[str, int]
 ) -> BenchResult:
+    """`pids`: the processes whose CPU per case is reported, by name."""
     await run_one()  # warm-up
     gate = asyncio.Semaphore(concurrency)
 
@@ -85,14 +92,18 @@ async def measure(
         async with gate:
             await run_one()
 
+    before = CpuSnapshot.take(pids)
     started = time.perf_counter()
     await asyncio.gather(*[gated() for _ in range(n)])
     rate = n / (time.perf_counter() - started)
+    cpu = before.ms_per_case(CpuSnapshot.take(pids), n)
     started = time.perf_counter()
     for _ in range(SERIAL_RUNS):
         await run_one()
     serial_ms = (time.perf_counter() - started) / SERIAL_RUNS * 1000
-    return BenchResult(name=name, workflows_per_s=round(rate, 2), serial_ms=round(serial_ms, 1))
+    return BenchResult(
+        name=name, workflows_per_s=round(rate, 2), serial_ms=round(serial_ms, 1), cpu_ms_per_case=cpu
+    )
 
 
 Runner = Callable[[], Awaitable[object]]
@@ -127,7 +138,7 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
         async with running_stack(settings, api=False, simulators=False, agencies=agencies):
 
             async def one() -> None:
-                record, _ = await intake.trigger(f"bench-{uuid.uuid4().hex[:8]}", "bench_fan_out", {}, None)
+                record, _ = await intake.trigger(f"bench-{uuid.uuid4().hex[:8]}", FAN_OUT_TYPE, {}, None)
                 handle = client.get_workflow_handle(workflow_id(record.case_id), result_type=CaseState)
                 state = await handle.result()
                 if state.status.value != "completed":
@@ -138,13 +149,16 @@ async def _engine(client: Client, settings: Settings, agencies: AgencyPort | Non
         await mongo.close()
 
 
-async def run_bench(settings: Settings, n: int, concurrency: int, k: int, rounds: int) -> list[BenchResult]:
+async def run_bench(settings: Settings, n: int, concurrency: int, k: int, rounds: int) -> ThroughputRun:
     """Every configuration runs `rounds` times, interleaved, and reports its median: on a shared
     2-core machine one run of bare Temporal alone varies by ±15%."""
+    machine = Machine.here()  # the code measured is the code at the start
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
     servers = EmbeddedServers.scratch(home)
     try:
         await servers.wait_ready()
+        temporal, mongodb = (p.pid for p in servers.processes)
+        pids = {"temporal": temporal, "mongodb": mongodb, "worker": os.getpid()}
         write_catalog(home / "catalog", settings.catalog_path, k)
         simulator_port = free_port()
         settings = settings.model_copy(
@@ -171,36 +185,53 @@ async def run_bench(settings: Settings, n: int, concurrency: int, k: int, rounds
             samples: dict[str, list[BenchResult]] = {name: [] for name in runners}
             for _ in range(rounds):
                 for name, run_one in runners.items():
-                    samples[name].append(await measure(name, run_one, n, concurrency))
-        return [_median(name, results) for name, results in samples.items()]
+                    samples[name].append(await measure(name, run_one, n, concurrency, pids))
+            rss = rss_mb(os.getpid())
+        results = [_median(name, results) for name, results in samples.items()]
+        bare = results[0]
+        return ThroughputRun(
+            machine=machine,
+            cases=n,
+            concurrency=concurrency,
+            fan_out=k,
+            rounds=rounds,
+            results=results,
+            throughput_ratio={
+                r.name: round(r.workflows_per_s / bare.workflows_per_s, 3) for r in results[1:]
+            },
+            serial_ratio={r.name: round(r.serial_ms / bare.serial_ms, 3) for r in results[1:]},
+            worker_rss_mb=round(rss, 1),
+        )
     finally:
         servers.stop()
         shutil.rmtree(home, ignore_errors=True)
 
 
 def _median(name: str, results: list[BenchResult]) -> BenchResult:
+    processes = results[0].cpu_ms_per_case
     return BenchResult(
         name=name,
         workflows_per_s=round(statistics.median(r.workflows_per_s for r in results), 2),
         serial_ms=round(statistics.median(r.serial_ms for r in results), 1),
+        cpu_ms_per_case={
+            p: round(statistics.median(r.cpu_ms_per_case[p] for r in results), 1) for p in processes
+        },
     )
 
 
-def report(results: list[BenchResult], n: int, concurrency: int, k: int) -> str:
-    bare = results[0]
+def report(run: ThroughputRun) -> str:
+    """One line per configuration, then CPU per case per process, then the run as JSON."""
+    bare = run.results[0]
     lines = []
-    for r in results:
+    for r in run.results:
         ratio = r.workflows_per_s / bare.workflows_per_s
         lines.append(
-            f"{r.name:>20}: {r.workflows_per_s:6.1f} workflows/s ({ratio:.2f}x bare) at concurrency {concurrency};"
-            f" serial {r.serial_ms:5.0f} ms ({r.serial_ms / bare.serial_ms:.2f}x bare)"
+            f"{r.name:>20}: {r.workflows_per_s:6.1f} workflows/s ({ratio:.2f}x bare) at concurrency"
+            f" {run.concurrency}; serial {r.serial_ms:5.0f} ms ({r.serial_ms / bare.serial_ms:.2f}x bare)"
         )
-    summary = {
-        "n": n,
-        "concurrency": concurrency,
-        "fan_out": k,
-        "throughput_ratio": {r.name: round(r.workflows_per_s / bare.workflows_per_s, 3) for r in results[1:]},
-        "results": [r.model_dump() for r in results],
-    }
-    lines.append(json.dumps(summary))
+    for r in run.results:
+        cpu = ", ".join(f"{p} {ms:.1f}" for p, ms in r.cpu_ms_per_case.items())
+        lines.append(f"{r.name:>20}: CPU ms per case: {cpu}")
+    lines.append(f"{'':>20}  worker RSS {run.worker_rss_mb:.0f} MB on {run.machine.cores} cores")
+    lines.append(run.model_dump_json())
     return "\n".join(lines)

@@ -17,6 +17,9 @@ from temporalio.service import RPCError
 from onestop import agency_cli, catalog_cli, chaos, replay_cli, simulate_cli, support_cli
 from onestop.agency_worker import run_agency_worker
 from onestop.bench import report, run_bench
+from onestop.bench_api_load import api_load_report, run_api_load
+from onestop.bench_memory import memory_report, run_memory
+from onestop.bench_results import DEFAULT_RESULTS, record
 from onestop.resync import resync
 from onestop.serve import serve_in_process, serve_processes
 from onestop.user_errors import INTERRUPTED, describe, refused
@@ -387,14 +390,42 @@ def bench(
     concurrency: Annotated[int, typer.Option(min=1, max=500)] = 50,
     fan_out: Annotated[int, typer.Option(min=1, max=7, help="parallel steps after the first")] = 7,
     rounds: Annotated[int, typer.Option(min=1, max=9, help="interleaved repetitions; medians reported")] = 3,
+    memory: Annotated[
+        int | None,
+        typer.Option(min=10, max=100_000, help="instead: this many cases waiting for a review, worker RSS"),
+    ] = None,
+    cache_size: Annotated[int, typer.Option(min=2, help="with --memory: the worker's workflow cache")] = 1000,
+    api_load: Annotated[bool, typer.Option("--api-load", help="instead: trigger latency under load")] = False,
+    rate: Annotated[float, typer.Option(min=0.1, max=1000, help="with --api-load: triggers per second")] = 50,
+    seconds: Annotated[float, typer.Option(min=0.1, max=600, help="with --api-load: how long")] = 30,
+    out: Annotated[
+        Path, typer.Option(help="where the latest figures of each kind are kept")
+    ] = DEFAULT_RESULTS,
 ) -> None:
-    """Measure the engine against bare Temporal with the same fan-out, in one run, on fresh servers.
+    """Measure the engine against bare Temporal with the same fan-out, in one run, on fresh servers,
+    with the CPU each process spends per case (the figure to judge a change by on a busy machine);
+    or, with --memory, a worker's memory with many open cases; or, with --api-load, the API's
+    trigger latency with the worker in its own process.
 
     Example: onestop bench --cases 200 --concurrency 50 --rounds 3
+    Example: onestop bench --memory 10000
+    Example: onestop bench --api-load --rate 50 --seconds 30
     """
     settings = _settings()
-    results = asyncio.run(run_bench(settings, cases, concurrency, fan_out, rounds))
-    _out(report(results, cases, concurrency, fan_out))
+    if memory is not None and api_load:
+        raise typer.BadParameter("one benchmark at a time: --memory or --api-load", param_hint="--memory")
+    if memory is not None:
+        kept = asyncio.run(run_memory(settings, memory, cache_size))
+        record(out, memory=kept)
+        _out(memory_report(kept))
+    elif api_load:
+        loaded = asyncio.run(run_api_load(settings, rate, seconds))
+        record(out, api_load=loaded)
+        _out(api_load_report(loaded))
+    else:
+        run = asyncio.run(run_bench(settings, cases, concurrency, fan_out, rounds))
+        record(out, throughput=run)
+        _out(report(run))
 
 
 def main() -> None:

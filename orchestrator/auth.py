@@ -85,6 +85,12 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self._algorithms = list(jwks_algorithms) if jwks_url else [ALGORITHM]
 
+    @property
+    def may_block(self) -> bool:
+        """Verifying may fetch an identity provider's keys over the network (JWKS, on a cache
+        miss): call `verify` off the event loop then. A dev key verifies in microseconds."""
+        return self._jwks is not None
+
     def verify(self, token: str) -> Principal:
         try:
             key: object = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._secret

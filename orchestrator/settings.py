@@ -69,7 +69,10 @@ class Settings(BaseSettings):
         description="activities (agency calls, projections) one worker runs at once",
     )
     worker_max_cached_workflows: int = Field(
-        default=1_000, ge=0, le=1_000_000, description="workflows a worker keeps in memory between tasks"
+        default=1_000,
+        ge=0,
+        le=1_000_000,
+        description="runs a worker keeps in memory; others are replayed when they wake",
     )
 
     command_timeout_seconds: float = Field(

@@ -23,7 +23,9 @@ ONESTOP = str(Path(sys.executable).parent / "onestop")
 ROOT = str(Path(__file__).resolve().parent.parent)
 
 
-def run(*args: str, home: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, home: Path, extra: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     env = {
         "ONESTOP_HOME": str(home),
         "ONESTOP_LOG_JSON": "true",
@@ -31,7 +33,9 @@ def run(*args: str, home: Path, extra: dict[str, str] | None = None) -> subproce
         "PYTHONPATH": ROOT,
     }
     env |= extra or {}
-    return subprocess.run([ONESTOP, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+    return subprocess.run(
+        [ONESTOP, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
 
 
 def test_token_prints_a_verifiable_jwt(tmp_path: Path) -> None:
@@ -85,8 +89,12 @@ def test_catalog_validate_lists_every_problem_and_fails(tmp_path: Path) -> None:
 
 
 def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
-    """A small run of the benchmark command: every configuration completes its cases."""
-    result = run("bench", "--cases", "10", "--concurrency", "5", "--rounds", "1", home=tmp_path)
+    """A small run of the benchmark command: every configuration completes its cases, and the
+    run is kept in the results file with CPU per case per process, the machine and the commit."""
+    out = tmp_path / "results.json"
+    result = run(
+        "bench", "--cases", "10", "--concurrency", "5", "--rounds", "1", "--out", str(out), home=tmp_path
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert [r["name"] for r in summary["results"]] == [
@@ -95,7 +103,57 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
         "engine, HTTP sims",
     ]
     assert all(r["workflows_per_s"] > 0 for r in summary["results"])
-    assert "x bare" in result.stdout
+    assert "x bare" in result.stdout and "CPU ms per case" in result.stdout
+    kept = json.loads(out.read_text())["throughput"]
+    assert kept == summary
+    assert kept["machine"]["cores"] >= 1 and kept["machine"]["commit"]
+    for r in kept["results"]:
+        assert set(r["cpu_ms_per_case"]) == {"temporal", "mongodb", "worker", "all"}
+        assert r["cpu_ms_per_case"]["worker"] > 0
+    assert (
+        set(kept["throughput_ratio"])
+        == set(kept["serial_ratio"])
+        == {"engine, in-process", "engine, HTTP sims"}
+    )
+    assert kept["worker_rss_mb"] > 0
+
+
+def test_bench_memory_reports_rss_as_cases_open_and_closes_them(tmp_path: Path) -> None:
+    """A small memory run: cases wait for a review against a worker in its own process, RSS is
+    sampled as they open, then every review is completed through the work list (shape only)."""
+    out = tmp_path / "results.json"
+    result = run(
+        "bench", "--memory", "30", "--cache-size", "10", "--out", str(out), home=tmp_path, timeout=240
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    kept = json.loads(out.read_text())["memory"]
+    assert kept == json.loads(result.stdout.strip().splitlines()[-1])
+    assert (kept["cases"], kept["cache_size"], kept["completed"]) == (30, 10, 30)
+    counts = [count for count, _ in kept["rss_mb"]]
+    assert counts[0] == 0 and counts[-1] == 30 and counts == sorted(counts)
+    assert all(mb > 0 for _, mb in kept["rss_mb"])
+    assert isinstance(kept["mb_per_1000_after_cache_full"], float)
+    assert kept["opened_per_s"] > 0 and kept["completed_per_s"] > 0
+
+
+def test_bench_api_load_answers_every_trigger_and_loses_none(tmp_path: Path) -> None:
+    """A short paced load on an API process of its own (shape and bookkeeping, not speed)."""
+    out = tmp_path / "results.json"
+    result = run(
+        "bench", "--api-load", "--rate", "10", "--seconds", "2", "--out", str(out), home=tmp_path, timeout=240
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    kept = json.loads(out.read_text())["api_load"]
+    assert kept["offered"] == 20
+    assert kept["accepted"] + kept["throttled"] == 20 and kept["other"] == {}
+    assert kept["throttled_without_retry_after"] == 0 and kept["lost"] == 0
+    assert 0 < kept["p50_ms"] <= kept["p95_ms"] <= kept["p99_ms"] <= kept["max_ms"]
+
+
+def test_bench_runs_one_benchmark_at_a_time(tmp_path: Path) -> None:
+    result = run("bench", "--memory", "10", "--api-load", home=tmp_path)
+    assert result.returncode == 2
+    assert "one benchmark at a time" in result.stderr
 
 
 def test_temporal_setup_registers_once(tmp_path: Path, stack: Settings, fresh_namespace: str) -> None:

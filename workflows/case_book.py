@@ -43,6 +43,17 @@ class CaseBook:
         finally:
             self._routine = False
 
+    def start(self, step_id: str, *, quiet: bool) -> None:
+        """A step starts. `quiet` (the `quiet-step-starts` patch): routine, so the read model
+        learns it with the wave's next change (the step's answer, a wait, a skip) instead of with
+        a write of its own: a 1 + 7 fan-out then projects twice, not three times. Meanwhile the
+        read model shows the step pending and the timeline keeps its real start time."""
+        self._routine = quiet
+        try:
+            self.move(step_id, StepStatus.running)
+        finally:
+            self._routine = False
+
     def event(
         self, event: str, step: str | None = None, detail: str | None = None, *, by: Actor | None = None
     ) -> None:
