@@ -20,7 +20,7 @@ from orchestrator.cases import CaseView, StepStatus, WaitingFor, question_id
 from orchestrator.catalog import Catalog
 from orchestrator.consents import Consent, ConsentState, ConsentStore
 from orchestrator.contracts import ConsentInput
-from orchestrator.definition import Basis
+from orchestrator.definition import Basis, StepDefinition
 from orchestrator.errors import CaseNotFound, CaseStateError, InputError, NotFound
 from orchestrator.pseudonyms import Pseudonyms
 
@@ -93,7 +93,8 @@ class ConsentDesk:
         """Consent ahead of a case: to the fields given, or to every field a life event in the
         catalog shares with this agency action by consent."""
         catalog = self._catalog()
-        asked = _asked_by_catalog(catalog, agency, action)
+        steps = _consent_steps(catalog, agency, action)
+        asked = sorted({name for step in steps for name in step.sent})
         if catalog.directory.action(agency, action) is None:
             raise NotFound(f"no action {action!r} of agency {agency!r} in the directory")
         if not asked:
@@ -107,15 +108,7 @@ class ConsentDesk:
         if unknown or not chosen:
             first, *more = unknown or [("fields", "name at least one field")]
             raise InputError(*first, more=more)
-        purpose = next(
-            (
-                s.legal_basis.purpose
-                for d in catalog.definitions.values()
-                for s in d.steps
-                if (s.agency, s.action) == (agency, action) and s.legal_basis.purpose
-            ),
-            "",
-        )
+        purpose = next((s.legal_basis.purpose for s in steps if s.legal_basis.purpose), "")
         consent = await self._store.give(
             self._pseudonyms.of(principal.sub), agency, action, chosen, purpose=purpose
         )
@@ -130,16 +123,14 @@ class ConsentDesk:
         return _view(consent, self._catalog().directory)
 
 
-def _asked_by_catalog(catalog: Catalog, agency: str, action: str) -> list[str]:
-    """Every field a current life event sends this agency action by consent."""
-    fields = {
-        name
+def _consent_steps(catalog: Catalog, agency: str, action: str) -> list[StepDefinition]:
+    """Every step of a current life event that shares with this agency action by consent."""
+    return [
+        step
         for definition in catalog.definitions.values()
         for step in definition.steps
         if (step.agency, step.action) == (agency, action) and step.legal_basis.basis is Basis.consent
-        for name in step.sent
-    }
-    return sorted(fields)
+    ]
 
 
 def _view(consent: Consent, directory: AgencyDirectory) -> ConsentView:

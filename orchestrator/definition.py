@@ -207,6 +207,11 @@ class StepDefinition(BaseModel):
         """The fields its agency receives: its inputs, then what it asks the citizen for."""
         return [*self.inputs, *self.asks]
 
+    @property
+    def consent_purpose(self) -> str:
+        """What the citizen is told a consent to this step's share is for."""
+        return self.legal_basis.purpose or self.title
+
 
 CASE_COMPLETED = "case_completed"
 """An offer's `after` when it is made once the whole case has completed (the default)."""

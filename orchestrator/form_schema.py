@@ -52,7 +52,7 @@ def form_schemas(definition: LifeEventDefinition) -> FormSchemas:
             agency=step.agency,
             action=step.action,
             fields=step.sent,
-            purpose=step.legal_basis.purpose or step.title,
+            purpose=step.consent_purpose,
         )
         for step in definition.steps
         if step.legal_basis.basis is Basis.consent

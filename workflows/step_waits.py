@@ -219,7 +219,7 @@ class StepWaits:
             agency_title=title,
             action=step.action,
             fields=list(fields),
-            purpose=step.legal_basis.purpose or step.title,
+            purpose=step.consent_purpose,
         )
         self._consents.pop(step.id, None)  # only an answer to this question counts
         self._book.event("consent_asked", step.id, f"{title or step.agency}: {', '.join(fields)}")
