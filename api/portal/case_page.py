@@ -23,6 +23,7 @@ from api.portal.citizen_api import ApiProblem, CitizenApi
 from api.portal.deps import CsrfChecked, PagesDep, citizen_page
 from api.portal.schema_form import ErrorItem, FormField, SchemaForm
 from orchestrator.cases import FINAL_CASE_STATUSES, CaseView, StepView, WaitingFor
+from orchestrator.offer_desk import CaseDetail
 from orchestrator.permissions import Permission
 
 router = APIRouter()
@@ -46,7 +47,7 @@ async def render_case(
     request: Request,
     pages: PagesDep,
     api: CitizenApi,
-    case: CaseView,
+    case: CaseDetail,
     *,
     errors: list[ErrorItem] | None = None,
     status: int = 200,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from api.portal.citizen_api import CitizenApi
 from api.portal.schema_form import FormField
-from orchestrator.cases import CaseView, StepView
+from orchestrator.cases import StepView
 from orchestrator.offer_desk import CaseDetail
 from orchestrator.offers import OfferStatus, OfferView
 
@@ -45,10 +45,10 @@ class CasePanels:
 
     @classmethod
     async def of(
-        cls, api: CitizenApi, case: CaseView, missing: tuple[str, list[FormField]] | None = None
+        cls, api: CitizenApi, case: CaseDetail, missing: tuple[str, list[FormField]] | None = None
     ) -> CasePanels:
         """`missing`: an offer id and the fields its refused accept named."""
-        offers = case.offers if isinstance(case, CaseDetail) else []
+        offers = case.offers
         titles = {e.type: e.title for e in (await api.catalog()).data} if offers else {}
         panels = [
             OfferPanel(

@@ -6,6 +6,7 @@ the API's words. Shares already made stay in the data-use log."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.portal.citizen_api import ApiProblem, CitizenApi
 from api.portal.deps import CsrfChecked, PagesDep, citizen_page
 from api.portal.schema_form import ErrorItem
+from orchestrator.consent_desk import ConsentView
 from orchestrator.consents import ConsentState
 from orchestrator.permissions import Permission
 
@@ -57,22 +59,23 @@ async def consents_page(request: Request, pages: PagesDep, api: ConsentsDep) -> 
 @router.post("/consents/{agency}/{action}/give", response_class=HTMLResponse, dependencies=[CsrfChecked])
 async def give(agency: str, action: str, request: Request, pages: PagesDep, api: ConsentsDep) -> Response:
     """Gives (or renews) a consent ahead of any case."""
-    try:
-        await api.give_consent(agency, action)
-    except ApiProblem as refused:
-        if refused.status not in (404, 409, 422):
-            raise
-        return await _page(request, pages, api, [{"text": refused.problem.detail}], refused.status)
-    return RedirectResponse("/consents?done=given", status_code=303)
+    return await _change(request, pages, api, api.give_consent(agency, action), "given")
 
 
 @router.post("/consents/{agency}/{action}/withdraw", response_class=HTMLResponse, dependencies=[CsrfChecked])
 async def withdraw(agency: str, action: str, request: Request, pages: PagesDep, api: ConsentsDep) -> Response:
     """Withdraws a consent: the next share asks again."""
+    return await _change(request, pages, api, api.withdraw_consent(agency, action), "withdrawn")
+
+
+async def _change(
+    request: Request, pages: PagesDep, api: CitizenApi, change: Awaitable[ConsentView], done: str
+) -> Response:
+    """The page again after a change: with the banner `done`, or the API's refusal."""
     try:
-        await api.withdraw_consent(agency, action)
+        await change
     except ApiProblem as refused:
         if refused.status not in (404, 409, 422):
             raise
         return await _page(request, pages, api, [{"text": refused.problem.detail}], refused.status)
-    return RedirectResponse("/consents?done=withdrawn", status_code=303)
+    return RedirectResponse(f"/consents?done={done}", status_code=303)

@@ -40,7 +40,8 @@ async def accept(case_id: str, offer_id: str, request: Request, pages: PagesDep,
         return await render_case(request, pages, api, case, errors=errors, status=404)
     values = given((await request.form()).multi_items())
     asked = [n for n in values.get(MISSING, "").split(",") if n]
-    schema = (await api.schema(offer.service)).inputs
+    # The service's schema only when a form of its inputs is read or shown: most accepts need none.
+    schema = (await api.schema(offer.service)).inputs if asked else {}
     data = SchemaForm(schema, only=asked).read(values) if asked else {}
     try:
         started = await api.accept_offer(case_id, offer_id, data)
@@ -52,6 +53,7 @@ async def accept(case_id: str, offer_id: str, request: Request, pages: PagesDep,
                 request, pages, api, case, errors=[{"text": refused.problem.detail}], status=409
             )
         named = [e.field.rsplit(".", 1)[-1] for e in refused.problem.errors or []]
+        schema = schema or (await api.schema(offer.service)).inputs
         form = SchemaForm(schema, prefix=f"{offer_id}-", only=sorted({*asked, *named}))
         field_errors, summary = form.errors(refused.problem)
         fields = form.fields(values, field_errors)
