@@ -77,12 +77,6 @@ def classify(exc: ActivityError) -> Failure:
     return Failure(FailureKind.unavailable, name, name)
 
 
-STEP_ACTIVITY_IDS = "step-activity-ids"
-"""Patch: each attempt gets an activity id of its own, kept with its step while it runs, so the data
-exchange can check that an agency asks for a step's fields while that step's call is running. The
-id is random (no step name in it: activity ids are not encrypted, and a step's name tells facts)."""
-
-
 async def attempt(
     activity: str,
     request: AgencyCall | AgencyUndo,
@@ -91,11 +85,13 @@ async def attempt(
     *,
     task_queue: str | None = None,
     calls: dict[str, str] | None = None,
+    own_id: bool = True,
 ) -> StepResult:
     """One attempt, with the step's own timeout, on the agency's own task queue if it has one (an
     agency that runs its own worker polls it; cases started before queues existed carry none).
-    `calls` keeps the running calls' activity ids -> step ids (the `agency_calls` query)."""
-    call_id = f"{activity}:{workflow.uuid4().hex}" if workflow.patched(STEP_ACTIVITY_IDS) else None
+    `calls` keeps the running calls' activity ids -> step ids (the `agency_calls` query); `own_id`:
+    the run has the `step-activity-ids` patch (`engine_patches`)."""
+    call_id = f"{activity}:{workflow.uuid4().hex}" if own_id else None
     if call_id is not None and calls is not None:
         calls[call_id] = step.id
     try:

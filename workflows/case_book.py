@@ -26,12 +26,12 @@ class CaseBook:
         self.urgent = False
         self._routine = False
 
-    def touch(self) -> None:
+    def touch(self, *, routine: bool = False) -> None:
         """Something changed: the next projection writes it. Anything but a routine change is
         urgent: the projector writes it at once rather than with the rest of its wave."""
         self.revision += 1
         self.as_of = workflow.now()
-        if not self._routine:
+        if not (self._routine or routine):
             self.urgent = True
 
     def succeed(self, step_id: str, detail: str | None, *, wave_running: bool) -> None:
@@ -97,13 +97,13 @@ class CaseBook:
         self.touch()
         return view
 
-    def settle(self, step_id: str) -> None:
+    def settle(self, step_id: str, *, routine: bool = False) -> None:
         """The step waits for nobody any more."""
         view = self.steps[step_id]
         view.waiting_for = view.waiting_since = view.due_at = view.next_attempt_at = None
         view.asked_fields, view.asked_at, view.attention = [], None, None
         view.consent = None
-        self.touch()
+        self.touch(routine=routine)
 
     def resume(self, step_id: str) -> StepView:
         """The step waits for nobody any more and is back at work."""

@@ -91,6 +91,7 @@ with workflow.unsafe.imports_passed_through():
         fail_with,
     )
     from workflows.case_book import CaseBook
+    from workflows.engine_patches import OFFERS, QUIET_STEP_STARTS, EnginePatches
     from workflows.step_waits import RESOLVE, RESOLVED, RETRY, SKIP, StepWaits
 
 T = TypeVar("T")
@@ -100,9 +101,6 @@ _OFFERS_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_atte
 _MAX_RESUBMISSIONS = 5
 _TEMPORAL = Actor(subject="temporal", role="system")
 _BY_LAW = LegalBasis()  # the default basis travels as nothing: most steps pay no bytes for it
-QUIET_STEP_STARTS = "quiet-step-starts"
-"""Patch: the case's and a step's start are written with the next change of their wave, not on
-their own (a local activity and a database write fewer per case; measured in `onestop bench`)."""
 
 
 @workflow.defn(name="LifeEventCase")
@@ -117,6 +115,7 @@ class LifeEventCase(StepWaits):
         self._definition: LifeEventDefinition = input.definition
         self._status = CaseStatus.running
         self._book = CaseBook()
+        self._patches = EnginePatches()
         self._outputs: dict[str, StepResult] = {}
         self._cancel: CancelInput | None = None
         self._support_compensates = False
@@ -147,7 +146,8 @@ class LifeEventCase(StepWaits):
     @workflow.run
     async def run(self, input: LifeEventInput) -> CaseState:
         definition = input.definition
-        if workflow.patched(QUIET_STEP_STARTS):
+        self._patches.begin()
+        if self._patches.has(QUIET_STEP_STARTS):
             self._book.urgent = False  # the start is written with its first wave's next change
         projector = asyncio.ensure_future(self._project())
         done_order: list[StepDefinition] = []
@@ -164,7 +164,7 @@ class LifeEventCase(StepWaits):
             if leftovers:
                 await self._shielded(self._compensate(input, leftovers))
             # Before "completed" is projected: a citizen who reads it finds its offers there.
-            if (definition.offers or definition.follow_ups) and workflow.patched("offers"):
+            if (definition.offers or definition.follow_ups) and self._patches.has(OFFERS):
                 await self._shielded(self._on_completion(input))
             self._status = CaseStatus.completed
         if self._anticipating:
@@ -524,7 +524,7 @@ class LifeEventCase(StepWaits):
                     self._outputs[step_id] = result
                 self._book.succeed(step_id, self._book.steps[step_id].reference, wave_running=self._calling())
                 done_order.append(step)
-                if input.definition.offers_after(step_id) and workflow.patched("offers"):
+                if input.definition.offers_after(step_id) and self._patches.has(OFFERS):
                     self._anticipating.append(asyncio.ensure_future(self._anticipate(input, step_id)))
         reason = f"case stopped: {failure.step_id} failed" if failure else "case stopped"
         for step in pending:
@@ -557,7 +557,7 @@ class LifeEventCase(StepWaits):
     # --- one step ---------------------------------------------------------------------------------
 
     async def _run_step(self, input: LifeEventInput, step: StepDefinition) -> StepResult | None:
-        self._book.start(step.id, quiet=workflow.patched(QUIET_STEP_STARTS))
+        self._book.start(step.id, quiet=self._patches.has(QUIET_STEP_STARTS))
         if step.kind is StepKind.citizen_input:
             await self._wait_for_citizen(step, step.asks)
         result = await self._submit(input, step, 0)
@@ -599,7 +599,7 @@ class LifeEventCase(StepWaits):
         view = self._book.steps[step.id]
         view.reference = result.reference
         view.shared_fields = sorted(inputs)
-        self._book.touch()
+        self._book.touch(routine=self._patches.quiet_successes)
         return result
 
     # --- offers and follow-ups ------------------------------------------------------------------

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         classify,
     )
     from workflows.case_book import CaseBook
+    from workflows.engine_patches import STEP_ACTIVITY_IDS, EnginePatches
 
 RETRY, SKIP, RESOLVE = "retry", "skip", "resolve"
 RESOLVED = "resolved_by_support"
@@ -46,6 +47,7 @@ class StepWaits:
     """What a step does between being started and ending, on the state `LifeEventCase` keeps."""
 
     _book: CaseBook
+    _patches: EnginePatches
     _answers: dict[str, AnswerInput]
     _consents: dict[str, ConsentInput]
     _decisions: dict[str, DecisionInput]
@@ -85,7 +87,10 @@ class StepWaits:
             tries += 1
             view.attempts += 1
             try:
-                result = await attempt(activity, request, step, title, task_queue=queue, calls=self._calls)
+                own_id = self._patches.has(STEP_ACTIVITY_IDS)
+                result = await attempt(
+                    activity, request, step, title, task_queue=queue, calls=self._calls, own_id=own_id
+                )
             except ActivityError as exc:
                 failure = classify(exc)
                 if failure.kind is FailureKind.consent and isinstance(request, AgencyCall):
@@ -142,7 +147,8 @@ class StepWaits:
                 failing_since, delay, tries = None, step.retry.initial_interval_seconds, 0
                 continue
             view.last_error = None
-            self._book.settle(step.id)
+            # Quiet: whoever awaits this call changes the step next, in this same wake-up.
+            self._book.settle(step.id, routine=self._patches.quiet_successes)
             if view.status is not StepStatus.running and not undo:
                 view.status = StepStatus.running
             return result
