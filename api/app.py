@@ -39,6 +39,7 @@ from orchestrator.agency_exchange import AgencyExchange
 from orchestrator.audit_log import AuditLog
 from orchestrator.case_commands import CaseCommands
 from orchestrator.case_history import CaseHistory
+from orchestrator.case_starter import CaseStarter
 from orchestrator.catalog import CatalogSource
 from orchestrator.consent_desk import ConsentDesk
 from orchestrator.consents import ConsentStore
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         profiles = ProfileStore(db, settings.vault_sealer())
         use_log = DataUseLog(db)
         consent_store = ConsentStore(db)
+        starter = CaseStarter(temporal, settings.task_queue)
         intake = CaseIntake(
             catalog_source,
             stores,
@@ -83,11 +85,17 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
             recent,
             pseudonyms=settings.pseudonyms(),
             profiles=profiles,
+            starter=starter,
         )
         audit = AuditLog(db)
         tokens = settings.token_verifier()
         commands = CaseCommands(
-            stores, temporal, audit, settings.command_timeout_seconds, pseudonyms=settings.pseudonyms()
+            stores,
+            temporal,
+            audit,
+            settings.command_timeout_seconds,
+            pseudonyms=settings.pseudonyms(),
+            starter=starter,
         )
         rules = StuckRules(settings.stuck_citizen_minutes, settings.stuck_retrying_minutes)
         support_desk = SupportDesk(db, commands, CaseHistory(temporal), audit, rules)
@@ -139,6 +147,7 @@ def create_app(settings: Settings | None = None, source: CatalogSource | None = 
         try:
             yield
         finally:
+            await starter.close()
             await mongo.close()
 
     # /docs and /redoc come from api_docs, on assets served here rather than from a CDN.

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from onestop.priority import yield_to_interactive
 from onestop.stack import running_stack
 from orchestrator.catalog import AGENCIES_FILE
 from orchestrator.embedded import STARTUP_SECONDS, EmbeddedServers, free_port
@@ -164,7 +165,9 @@ async def _simulators_until_terminated() -> None:
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopped.set)
-    async with running_stack(Settings(), api=False, worker=False, simulators=True):
+    settings = Settings()
+    yield_to_interactive(settings)
+    async with running_stack(settings, api=False, worker=False, simulators=True):
         await stopped.wait()
 
 

@@ -20,6 +20,7 @@ from onestop.bench import report, run_bench
 from onestop.bench_api_load import api_load_report, run_api_load
 from onestop.bench_memory import memory_report, run_memory
 from onestop.bench_results import DEFAULT_RESULTS, record
+from onestop.priority import yield_to_interactive
 from onestop.resync import resync
 from onestop.serve import serve_in_process, serve_processes
 from onestop.user_errors import INTERRUPTED, describe, refused
@@ -121,6 +122,7 @@ def worker(
     Example: ONESTOP_TEMPORAL_ADDRESS=temporal:7233 onestop worker --agency tax_office --app tax_agency:tax --task-queue tax-office --onestop-url https://onestop.example
     """
     settings = _settings()
+    yield_to_interactive(settings)
     if onestop_url is not None:
         settings.api_url = onestop_url
     if agency is None:
@@ -154,7 +156,9 @@ def simulators() -> None:
 
     Example: ONESTOP_SIMULATOR_PORT=8100 onestop simulators
     """
-    _run_forever(_serve(_settings(), api=False, worker=False, simulators=True, ui=False))
+    settings = _settings()
+    yield_to_interactive(settings)
+    _run_forever(_serve(settings, api=False, worker=False, simulators=True, ui=False))
 
 
 @app.command()

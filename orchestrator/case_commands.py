@@ -24,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from orchestrator.agency_tasks import refusal, task_of
 from orchestrator.audit_log import AuditLog
 from orchestrator.auth import Principal, Role
+from orchestrator.case_starter import CaseStarter
 from orchestrator.case_store import CaseRecord
 from orchestrator.cases import FINAL_CASE_STATUSES, CaseView, StepStatus, WaitingFor, question_id
 from orchestrator.contracts import (
@@ -61,7 +62,11 @@ class CaseCommands:
         answer_within: float = 5.0,
         *,
         pseudonyms: Pseudonyms,
+        starter: CaseStarter | None = None,
     ) -> None:
+        """`starter`: the API process's background starts; a command to a case it is starting
+        waits for that start."""
+        self._starter = starter
         self._pseudonyms = pseudonyms
         self._cases = stores.cases
         self._definitions = stores.definitions
@@ -258,6 +263,8 @@ class CaseCommands:
         handle = self._temporal.get_workflow_handle(workflow_id(record.case_id))
         try:
             async with asyncio.timeout(self._answer_within):
+                if self._starter is not None:
+                    await self._starter.started(record.case_id)
                 state: CaseState = await handle.execute_update(name, arg, result_type=CaseState)
                 return state
         except WorkflowUpdateFailedError as exc:
@@ -268,6 +275,8 @@ class CaseCommands:
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise Unavailable(f"the case did not answer the {name} in time: retry") from None
         except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND and not record.started:
+                raise Unavailable(f"the case is still starting: retry the {name} shortly") from exc
             if exc.status is RPCStatusCode.NOT_FOUND:
                 raise CaseStateError(record.case_id, f"the case no longer accepts {name}") from exc
             raise Unavailable(f"Temporal did not take the {name} ({exc.status.name}): retry") from exc

@@ -14,17 +14,9 @@ import uuid
 import structlog
 from pydantic import JsonValue
 from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
-from orchestrator import search_attributes
 from orchestrator.agencies import AgencyDirectory
+from orchestrator.case_starter import CaseStarter, start_case
 from orchestrator.case_store import CaseRecord
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import AgencyTerms, LifeEventInput
@@ -54,8 +46,12 @@ class CaseIntake:
         *,
         pseudonyms: Pseudonyms,
         profiles: ProfileStore,
+        starter: CaseStarter | None = None,
     ) -> None:
-        """`profiles`: what pre-fills a life event's inputs the citizen leaves out."""
+        """`profiles`: what pre-fills a life event's inputs the citizen leaves out. `starter`:
+        the API's, which starts the workflow after the answer; without one (the benchmark, the
+        offer tests) the trigger waits for the start."""
+        self._starter = starter
         self._catalog = catalog
         self._profiles = profiles
         self._pseudonyms = pseudonyms
@@ -118,25 +114,28 @@ class CaseIntake:
         # After the case, so personal data is only ever stored under the request that owns the case.
         await self._vault.put(case_id, citizen_id, clean)
         facts = definition.facts(clean)
+        case = LifeEventInput(
+            case_id=case_id,
+            citizen_id=self._pseudonyms.of(citizen_id),  # Temporal never sees the identity number
+            definition=definition,
+            facts=facts,
+            agencies=terms,
+        )
+        if self._starter is not None:
+            self._starter.start(case)  # accepted: the data is journaled, and the sweep backs the start
+        else:
+            await self._start_now(case, idempotency_key)
+        log.info("case_accepted", case_id=case_id, type=type_, created=created)
+        return record, created
+
+    async def _start_now(self, case: LifeEventInput, idempotency_key: str | None) -> None:
         try:
-            await start_case(
-                self._temporal,
-                self._task_queue,
-                LifeEventInput(
-                    case_id=case_id,
-                    citizen_id=self._pseudonyms.of(citizen_id),  # Temporal never sees the identity number
-                    definition=definition,
-                    facts=facts,
-                    agencies=terms,
-                ),
-            )
+            await start_case(self._temporal, self._task_queue, case)
         except Unavailable:
             if idempotency_key:
                 raise  # the client retries with its key and repairs the case itself
             # Without a key a retry would be a second case: keep this one, the reconciler starts it.
-            log.warning("case_start_deferred", case_id=case_id)
-        log.info("case_accepted", case_id=case_id, type=type_, created=created)
-        return record, created
+            log.warning("case_start_deferred", case_id=case.case_id)
 
     async def _prefilled(
         self, citizen_id: str, definition: LifeEventDefinition, data: dict[str, JsonValue]
@@ -163,32 +162,3 @@ def agency_terms(directory: AgencyDirectory, definition: LifeEventDefinition) ->
         for name in used
         if (spec := directory.agencies.get(name)) is not None
     }
-
-
-async def start_case(temporal: Client, task_queue: str, case: LifeEventInput) -> None:
-    """Start the case's workflow once: a second start of the same case is a no-op."""
-    definition = case.definition
-    try:
-        await temporal.start_workflow(
-            "LifeEventCase",
-            case,
-            id=workflow_id(case.case_id),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"{definition.title} (v{definition.version})",
-            static_details=f"{len(definition.steps)} steps: {', '.join(s.id for s in definition.steps)}",
-            # Findable from its first moment; the workflow upserts them as they change.
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(search_attributes.LIFE_EVENT, definition.type),
-                    SearchAttributePair(search_attributes.STATUS, "running"),
-                ]
-            ),
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # it ran before and has finished: nothing to start again
-    except RPCError as exc:
-        raise Unavailable(
-            f"Temporal did not take the case ({exc.status.name}): retry with the same key"
-        ) from exc

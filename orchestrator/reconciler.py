@@ -18,9 +18,10 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.agencies import AgencyDirectory
+from orchestrator.case_starter import start_case
 from orchestrator.case_store import CaseRecord, now
 from orchestrator.contracts import CaseState, LifeEventInput
-from orchestrator.intake import agency_terms, start_case
+from orchestrator.intake import agency_terms
 from orchestrator.profile_updates import ProfileUpdates
 from orchestrator.pseudonyms import Pseudonyms
 from orchestrator.stores import CaseStores

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         le=10_000,
         description="activities (agency calls, projections) one worker runs at once",
     )
+    background_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="how much the worker and the simulators lower their CPU priority (onestop/priority.py)",
+    )
     worker_max_cached_workflows: int = Field(
         default=1_000,
         ge=0,

@@ -10,9 +10,10 @@ import uuid
 import httpx
 from pymongo import AsyncMongoClient
 
+from orchestrator.case_starter import start_case
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
-from orchestrator.intake import agency_terms, start_case
+from orchestrator.intake import agency_terms
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores

@@ -13,9 +13,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
+from orchestrator.case_starter import start_case
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
-from orchestrator.intake import agency_terms, start_case
+from orchestrator.intake import agency_terms
 from orchestrator.mongo import Document
 from orchestrator.payload_codec import EncryptionCodec, parse_keys
 from orchestrator.settings import Settings

@@ -11,10 +11,11 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from activities.agency_client import AgencyPort, AgencyReply, AgencyRequest
+from orchestrator.case_starter import start_case
 from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
 from orchestrator.errors import AgencyError
-from orchestrator.intake import agency_terms, start_case
+from orchestrator.intake import agency_terms
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores

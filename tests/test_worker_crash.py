@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import create_app
 from onestop.stack import serving
@@ -59,7 +60,13 @@ async def _wait_activity_started(temporal: Client, case_id: str) -> None:
     handle = temporal.get_workflow_handle(workflow_id(case_id))
     async with asyncio.timeout(30):
         while True:
-            description = await handle.describe()
+            try:
+                description = await handle.describe()
+            except RPCError as exc:  # the API answers before the workflow starts (`CaseStarter`)
+                if exc.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                await asyncio.sleep(0.1)
+                continue
             pending = description.raw_description.pending_activities
             if any(a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED for a in pending):
                 return
