@@ -23,5 +23,5 @@ class CaseProjection:
     @activity.defn(name="project_case")
     async def project_case(self, state: CaseState) -> None:
         if self._profiles is not None:  # first: "completed" is read only once the profile knows
-            await self._profiles.on_projection(state.case_id, state.status)
+            await self._profiles.on_projection(state.case_id, state.status, state.updates_profile)
         await self._cases.project(state)

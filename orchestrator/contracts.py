@@ -163,6 +163,10 @@ class CaseState(BaseModel):
     timeline: list[TimelineEntry]
     revision: int = 0
     as_of: datetime | None = None
+    updates_profile: bool | None = None
+    """Whether the completed case writes back to its citizen's profile (its definition links an
+    input to it): without, the projection reads nothing to find out. None: a run from before it
+    said, so the projection looks the definition up."""
 
 
 class AgencyRecovered(BaseModel):

@@ -39,12 +39,13 @@ class ProfileUpdates:
         self._profiles = profiles
         self._pseudonyms = pseudonyms
 
-    async def on_projection(self, case_id: str, status: CaseStatus) -> None:
+    async def on_projection(self, case_id: str, status: CaseStatus, updates: bool | None = None) -> None:
         """Called wherever a case's state is projected, before it is written: a citizen who
         reads the case completed finds the profile updated already. A failure is logged, not
         raised: the projection must not wait on the profile, and the retention sweep applies
-        the case again before its data goes."""
-        if status is not CaseStatus.completed:
+        the case again before its data goes. `updates`: whether the case's definition writes
+        back at all, when the caller knows (`CaseState.updates_profile`)."""
+        if status is not CaseStatus.completed or updates is False:
             return
         try:
             await self.apply(case_id)

@@ -96,7 +96,7 @@ class Reconciler:
             return Resynced.unchanged  # a retired engine's case: it wrote its own read model
         state = await handle.query("state", result_type=CaseState, rpc_timeout=_QUERY_TIMEOUT)
         if self._profiles is not None:
-            await self._profiles.on_projection(record.case_id, state.status)
+            await self._profiles.on_projection(record.case_id, state.status, state.updates_profile)
         await self._cases.project(state)
         log.info("case_resynced", case_id=record.case_id, status=state.status.value)
         return Resynced.projected

@@ -113,6 +113,7 @@ class LifeEventCase(StepWaits):
         """State exists before the first command: an Update may arrive before `run` starts."""
         self._case_id = input.case_id
         self._definition: LifeEventDefinition = input.definition
+        self._updates_profile = bool(input.definition.profile_updates())
         self._status = CaseStatus.running
         self._book = CaseBook()
         self._patches = EnginePatches()
@@ -270,6 +271,7 @@ class LifeEventCase(StepWaits):
             timeline=self._book.timeline,
             revision=self._book.revision,
             as_of=self._book.as_of,
+            updates_profile=self._updates_profile,
         )
 
     @workflow.signal
