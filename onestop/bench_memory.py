@@ -46,6 +46,7 @@ steps:
 _CONCURRENCY = 20
 _SAMPLES = 40
 _POLL_SECONDS = 0.5
+_DECISION_TRIES = 10
 _MAX_POLLS = 7200  # an hour of polling at most: a run that stalls ends with an error
 _WAITING: Document = {"steps.0.status": "waiting"}
 _UNLIMITED = {
@@ -121,10 +122,20 @@ async def _open(http: httpx.AsyncClient, procs: BenchProcesses, i: int) -> str:
 
 
 async def _complete(http: httpx.AsyncClient, agency: dict[str, str], case_id: str) -> bool:
-    response = await http.post(f"/v1/agency/tasks/{case_id}/{REVIEW_STEP}:complete", json={}, headers=agency)
-    if response.status_code != 200:
-        raise RuntimeError(f"completing {case_id} answered {response.status_code}: {response.text[:300]}")
-    return True
+    """As an agency's client does: a 503 is retried after its Retry-After (the case's run was
+    evicted and replays on a busy worker); a 409 after a 503 is the earlier decision landing."""
+    unanswered = False
+    for _ in range(_DECISION_TRIES):
+        response = await http.post(
+            f"/v1/agency/tasks/{case_id}/{REVIEW_STEP}:complete", json={}, headers=agency
+        )
+        if response.status_code == 200 or (response.status_code == 409 and unanswered):
+            return True
+        if response.status_code != 503:
+            break
+        unanswered = True
+        await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+    raise RuntimeError(f"completing {case_id} answered {response.status_code}: {response.text[:300]}")
 
 
 def _bearer(procs: BenchProcesses, principal: Principal) -> dict[str, str]:
