@@ -55,8 +55,10 @@ async def test_fuzzing_finds_no_server_error_and_no_schema_mismatch(
         "--no-shrink",
         "--warnings",
         "off",
+        # One worker: with two threads, hypothesis's ast.parse of a filter's lambda once raised
+        # CPython 3.11's "AST constructor recursion depth mismatch" (a tool error, not a finding).
         "--workers",
-        "2",
+        "1",
     ]
     result = await asyncio.to_thread(
         subprocess.run, command, capture_output=True, text=True, timeout=240, check=False
