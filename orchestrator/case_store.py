@@ -181,7 +181,7 @@ class CaseStore:
         beside `_id` (an `$or` there cost the MongoDB-wire server 30 ms of CPU per case); equal
         keys are rewritten, so a resync is idempotent."""
         key = projection_key(state)
-        final = state.status.value in _FINAL
+        final = state.status in FINAL_CASE_STATUSES
         result = await (self._cases if final else self._projections).update_one(
             {"_id": state.case_id, "revision_key": {"$lte": key}},
             {

@@ -8,6 +8,8 @@ one author of case state.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -26,33 +28,38 @@ class CaseBook:
         self.urgent = False
         self._routine = False
 
-    def touch(self, *, routine: bool = False) -> None:
+    def touch(self) -> None:
         """Something changed: the next projection writes it. Anything but a routine change is
         urgent: the projector writes it at once rather than with the rest of its wave."""
         self.revision += 1
         self.as_of = workflow.now()
-        if not (self._routine or routine):
+        if not self._routine:
             self.urgent = True
+
+    @contextmanager
+    def routine(self, quiet: bool) -> Iterator[None]:
+        """Within it, changes are routine when `quiet`: written with the next urgent one, or
+        once no step is at its agency, rather than at once."""
+        before = self._routine
+        self._routine = before or quiet
+        try:
+            yield
+        finally:
+            self._routine = before
 
     def succeed(self, step_id: str, detail: str | None, *, wave_running: bool) -> None:
         """A step succeeded. While others of its wave still run this is routine: the read model
         learns it with the wave's last step (a fan-out costs one write, not one per step)."""
-        self._routine = wave_running
-        try:
+        with self.routine(wave_running):
             self.move(step_id, StepStatus.succeeded, detail)
-        finally:
-            self._routine = False
 
     def start(self, step_id: str, *, quiet: bool) -> None:
         """A step starts. `quiet` (the `quiet-step-starts` patch): routine, so the read model
         learns it with the wave's next change (the step's answer, a wait, a skip) instead of with
         a write of its own: a 1 + 7 fan-out then projects twice, not three times. Meanwhile the
         read model shows the step pending and the timeline keeps its real start time."""
-        self._routine = quiet
-        try:
+        with self.routine(quiet):
             self.move(step_id, StepStatus.running)
-        finally:
-            self._routine = False
 
     def event(
         self, event: str, step: str | None = None, detail: str | None = None, *, by: Actor | None = None
@@ -97,13 +104,13 @@ class CaseBook:
         self.touch()
         return view
 
-    def settle(self, step_id: str, *, routine: bool = False) -> None:
+    def settle(self, step_id: str) -> None:
         """The step waits for nobody any more."""
         view = self.steps[step_id]
         view.waiting_for = view.waiting_since = view.due_at = view.next_attempt_at = None
         view.asked_fields, view.asked_at, view.attention = [], None, None
         view.consent = None
-        self.touch(routine=routine)
+        self.touch()
 
     def resume(self, step_id: str) -> StepView:
         """The step waits for nobody any more and is back at work."""

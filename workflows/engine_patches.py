@@ -2,7 +2,7 @@
 
 Each `workflow.patched` id records a marker, and the SDK upserts `TemporalChangeVersion` with it:
 three ids cost a new case three markers and three visibility writes in Temporal. A new run now
-records `engine-2` alone, which stands for every change before it (and for `quiet-successes`); a
+records `engine-2` alone, which stands for every change before it and adds quiet successes; a
 run started before it replays the ids it recorded, one by one, where it recorded them.
 
 Workflow code: deterministic, memoised by the SDK per run.

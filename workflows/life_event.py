@@ -601,7 +601,8 @@ class LifeEventCase(StepWaits):
         view = self._book.steps[step.id]
         view.reference = result.reference
         view.shared_fields = sorted(inputs)
-        self._book.touch(routine=self._patches.quiet_successes)
+        with self._book.routine(self._patches.quiet_successes):
+            self._book.touch()
         return result
 
     # --- offers and follow-ups ------------------------------------------------------------------

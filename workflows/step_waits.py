@@ -148,7 +148,8 @@ class StepWaits:
                 continue
             view.last_error = None
             # Quiet: whoever awaits this call changes the step next, in this same wake-up.
-            self._book.settle(step.id, routine=self._patches.quiet_successes)
+            with self._book.routine(self._patches.quiet_successes):
+                self._book.settle(step.id)
             if view.status is not StepStatus.running and not undo:
                 view.status = StepStatus.running
             return result
