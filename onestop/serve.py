@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from onestop.processes import ChildSpec, Supervisor
 from onestop.stack import running_stack
+from onestop.startup_heap import freeze_startup_heap
 from onestop.stopping import stop_on_signals
 from orchestrator.embedded import EmbeddedServers
 from orchestrator.settings import Settings
@@ -61,6 +62,7 @@ async def serve_in_process(
         if servers:
             await servers.wait_ready()
         async with running_stack(settings, api=api, worker=worker, simulators=simulators):
+            freeze_startup_heap()
             _addresses(settings, out, api=api, simulators=simulators, ui=temporal_ui)
             out("ready: press Ctrl-C to stop")
             await stop.wait()

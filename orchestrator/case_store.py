@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pydantic import Field
-from pymongo import WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -27,7 +26,7 @@ from orchestrator.cases import (
 from orchestrator.contracts import CaseState
 from orchestrator.definition import LifeEventDefinition
 from orchestrator.errors import CaseNotFound
-from orchestrator.mongo import Document
+from orchestrator.mongo import Document, unjournaled
 
 
 def now() -> datetime:
@@ -63,9 +62,9 @@ class CaseStore:
         # write or the sweep repairs a lost one), and a journaled write per wake-up cost the
         # serial case 60% more latency here. The outcome is journaled: no later write follows it,
         # and a database crash that lost it left a completed case `running` until the sweep (a
-        # flaky `test_mongo_outage`). What intake writes stays journaled: it is the source.
-        unjournaled = {k: v for k, v in db.write_concern.document.items() if k != "j"}
-        self._projections = db.get_collection("cases", write_concern=WriteConcern(**unjournaled, j=False))
+        # flaky `test_mongo_outage`). A new case is journaled by the citizen's data, the intake's
+        # next and last write (`unjournaled`).
+        self._unjournaled = unjournaled(db, "cases")
 
     async def create(
         self,
@@ -78,7 +77,8 @@ class CaseStore:
         linked_from: str | None = None,
     ) -> tuple[CaseRecord, bool]:
         """Insert a new case, or return the one already stored under that id (created=False);
-        `linked_from`: the case whose offer the citizen accepted to start this one."""
+        `linked_from`: the case whose offer the citizen accepted to start this one. Unjournaled:
+        the caller's next write, journaled, makes it durable before anyone is answered."""
         at = now()
         record = CaseRecord(
             case_id=case_id,
@@ -106,7 +106,7 @@ class CaseStore:
             linked_from=linked_from,
         )
         try:
-            await self._cases.insert_one({"_id": case_id, **record.model_dump(mode="python")})
+            await self._unjournaled.insert_one({"_id": case_id, **record.model_dump(mode="python")})
         except DuplicateKeyError:
             return await self.get(case_id), False
         return record, True
@@ -182,7 +182,7 @@ class CaseStore:
         keys are rewritten, so a resync is idempotent."""
         key = projection_key(state)
         final = state.status in FINAL_CASE_STATUSES
-        result = await (self._cases if final else self._projections).update_one(
+        result = await (self._cases if final else self._unjournaled).update_one(
             {"_id": state.case_id, "revision_key": {"$lte": key}},
             {
                 "$set": {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, WriteConcern
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 Document = dict[str, Any]
@@ -23,6 +24,19 @@ def connect(url: str, timeout_ms: int = 2_000) -> AsyncMongoClient[Document]:
         connectTimeoutMS=timeout_ms,
         socketTimeoutMS=timeout_ms * 10,
     )
+
+
+def unjournaled(db: AsyncDatabase[Document], name: str) -> AsyncCollection[Document]:
+    """Collection `name` written without waiting for the journal, for two kinds of write only:
+
+    - one a later journaled write to the same server follows before anyone is answered. The
+      journal is one log in commit order, so flushing the later write flushes this one too:
+      intake journals once per trigger, at its last write, instead of at each of three. Each
+      journaled write waits for an fsync under the collection's lock, and at 50 triggers/s the
+      three queued behind each other (`onestop bench --api-load`);
+    - one that can be rebuilt if a crash loses it (a projection, from Temporal)."""
+    concern = {k: v for k, v in db.write_concern.document.items() if k != "j"}
+    return db.get_collection(name, write_concern=WriteConcern(**concern, j=False))
 
 
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:

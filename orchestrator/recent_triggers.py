@@ -19,12 +19,13 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from orchestrator.mongo import Document
+from orchestrator.mongo import Document, unjournaled
 
 
 class RecentTriggers:
     def __init__(self, db: AsyncDatabase[Document], window_seconds: int) -> None:
-        self._claims = db.recent_triggers
+        # Unjournaled: the case's data, written next and journaled, makes the claim durable too.
+        self._claims = unjournaled(db, "recent_triggers")
         self._window = timedelta(seconds=window_seconds)
 
     async def claim(self, citizen_id: str, request_hash: str, new_case_id: str) -> str:
