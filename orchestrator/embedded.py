@@ -114,6 +114,10 @@ class EmbeddedServers:
             str(storage),
             "--log-level",
             "WARNING",
+            # No oplog: OneStop uses neither change streams nor transactions, and as a one-node
+            # replica set the server wrote an oplog entry (a BSON encoding and a table row)
+            # beside every document it changed (`onestop bench`).
+            "--standalone",
         ]
         self._spawn("secantusdb", args, self.mongodb_port)
 
