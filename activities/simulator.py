@@ -26,7 +26,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from pydantic import BaseModel, computed_field
-from pymongo import WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -39,7 +38,7 @@ from activities.simulator_contract import ContractBreach, Contracts
 from activities.simulator_faults import Fault, agency_down, inject
 from orchestrator.agencies import AgencyDirectory
 from orchestrator.auth import TokenVerifier
-from orchestrator.mongo import Document
+from orchestrator.mongo import Document, unjournaled
 
 
 class RecordState(StrEnum):
@@ -90,7 +89,7 @@ class Simulator:
         """`directory` gives the live directory: an action a designer adds is served at once."""
         # A stand-in for an agency's own registry, whose durability is the agency's business:
         # not journaled, so the benchmark's HTTP row measures OneStop rather than fsyncs.
-        self.records = db.get_collection("agency_records", write_concern=WriteConcern(w=1, j=False))
+        self.records = unjournaled(db, "agency_records")
         self.directory = directory
         self.behaviours = behaviours
         self.contracts = Contracts()

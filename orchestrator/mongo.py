@@ -27,14 +27,15 @@ def connect(url: str, timeout_ms: int = 2_000) -> AsyncMongoClient[Document]:
 
 
 def unjournaled(db: AsyncDatabase[Document], name: str) -> AsyncCollection[Document]:
-    """Collection `name` written without waiting for the journal, for two kinds of write only:
+    """Collection `name` written without waiting for the journal, for three kinds of write only:
 
     - one a later journaled write to the same server follows before anyone is answered. The
       journal is one log in commit order, so flushing the later write flushes this one too:
       intake journals once per trigger, at its last write, instead of at each of three. Each
       journaled write waits for an fsync under the collection's lock, and at 50 triggers/s the
       three queued behind each other (`onestop bench --api-load`);
-    - one that can be rebuilt if a crash loses it (a projection, from Temporal)."""
+    - one that can be rebuilt if a crash loses it (a projection, from Temporal);
+    - a simulated agency's own registry, whose durability is the agency's business."""
     concern = {k: v for k, v in db.write_concern.document.items() if k != "j"}
     return db.get_collection(name, write_concern=WriteConcern(**concern, j=False))
 
