@@ -130,6 +130,7 @@ async def running_stack(
                 WorkerCapacity.of(settings),
                 sealer=settings.vault_sealer(),
                 pseudonyms=settings.pseudonyms(),
+                sandboxed=settings.worker_sandbox,
             )
             await stack.enter_async_context(w)
             log.info("worker_started", task_queue=settings.task_queue)

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         le=10_000,
         description="activities (agency calls, projections) one worker runs at once",
     )
+    worker_sandbox: bool = Field(
+        default=False,
+        description="run workflow code in the SDK's sandbox too (the tests and replays always do)",
+    )
     background_nice: int = Field(
         default=10,
         ge=0,

@@ -15,7 +15,7 @@ from datetime import timedelta
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.agency_actions import AgencyActions
@@ -47,17 +47,27 @@ from workflows.life_event import LifeEventCase
 WORKFLOWS: list[type] = [LifeEventCase, FollowUpSchedule]
 """The workflow classes a worker runs; `onestop replay` replays running cases against these."""
 
-ENGINE_RUNNER = SandboxedWorkflowRunner(
+ENGINE_SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
 )
 """The sandbox, with the engine's own workflow package passed through: otherwise every new run
-re-executes `workflows/life_event.py` (its class body and the SDK's checks of ~20 handlers; the
-source is compiled again too where no bytecode is cached), about 6-15% of the worker's CPU per
-case. The package is deterministic and keeps no module state. The sandbox still restricts
-builtins and run-time imports in every activation, and the replays (`tests/test_replay.py`,
-`onestop replay`) use the default runner, which re-imports the package into the sandbox with
-every restriction, as does the workflow harness of the time-skipping tests: a nondeterministic
-call in the engine still fails there."""
+re-executes `workflows/life_event.py` (its class body and the SDK's checks of ~20 handlers), about
+6-15% of the worker's CPU per case. The package is deterministic and keeps no module state."""
+
+
+def engine_runner(sandboxed: bool) -> WorkflowRunner:
+    """How the case worker runs workflow code (`ONESTOP_WORKER_SANDBOX`).
+
+    By default without the SDK's sandbox. Every module the engine's workflows import is passed
+    through already (`workflows`, `orchestrator`), so the sandbox isolates nothing between runs;
+    what it still does is check each activation's builtins and imports, which cost the worker
+    about 10 ms of its 90-100 ms of CPU per case in `onestop bench` (and the SDK's payload
+    visitor an `exec` per payload). That check guards the code, not the data, so it runs where
+    the code is tested: the time-skipping workflow tests (`tests/workflow_harness.py`) run the
+    engine under the SDK's default sandbox, every restriction on and nothing passed through, and
+    the replays (`tests/test_replay.py`, `onestop replay`) do too. A nondeterministic call in the
+    engine fails there, before it ships. `sandboxed=True` brings the check back at run time."""
+    return ENGINE_SANDBOX if sandboxed else UnsandboxedWorkflowRunner()
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ def build_worker(
     *,
     sealer: FieldSealer,
     pseudonyms: Pseudonyms,
+    sandboxed: bool = False,
 ) -> Worker:
     """The case queue: workflows, their projection, offers and follow-ups, and the calls to
     agencies without a queue of their own (on the workflow's queue an activity can start eagerly,
@@ -113,7 +124,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        workflow_runner=ENGINE_RUNNER,
+        workflow_runner=engine_runner(sandboxed),
         activities=[
             actions.call_agency,
             actions.undo_agency,

@@ -197,4 +197,4 @@ async def test_a_case_without_offers_or_follow_ups_asks_for_none(env: WorkflowEn
         history = [str(e) async for e in handle.fetch_history_events()]
     assert fakes.asked == []
     assert not [e for e in history if '\\"id\\":\\"offers\\"' in e or "FollowUpSchedule" in e]
-    assert any('\\"id\\":\\"engine-2\\"' in e for e in history)  # the check can see markers
+    assert any('\\"id\\":\\"engine-3\\"' in e for e in history)  # the check can see markers

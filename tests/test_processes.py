@@ -15,6 +15,8 @@ import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from onestop.processes import ChildFailed, ChildSpec, Supervisor
 from orchestrator.embedded import free_port
@@ -145,3 +147,30 @@ async def test_the_workers_capacity_comes_from_settings(
         config.get("max_concurrent_activities"),
         config.get("max_cached_workflows"),
     ) == (7, 9, 11)
+
+
+@pytest.mark.parametrize("sandboxed", [False, True])
+async def test_the_workers_sandbox_comes_from_settings(
+    stack: Settings, temporal: Client, db: AsyncDatabase[Document], sandboxed: bool
+) -> None:
+    """Without the sandbox by default (the tests' workflow harness and the replays keep it);
+    `ONESTOP_WORKER_SANDBOX=true` brings its run-time checks back to the case worker."""
+    settings = Settings.model_validate(
+        {**stack.model_dump(include={"home", "temporal_address", "mongodb_url", "jwt_secret"})}
+        | ({"worker_sandbox": True} if sandboxed else {})
+    )
+    agencies, http = http_agencies(settings)
+    try:
+        worker = build_worker(
+            temporal,
+            db,
+            agencies,
+            f"sandbox-test-{sandboxed}",
+            sealer=stack.vault_sealer(),
+            pseudonyms=stack.pseudonyms(),
+            sandboxed=settings.worker_sandbox,
+        )
+        runner = worker.config().get("workflow_runner")
+    finally:
+        await http.aclose()
+    assert isinstance(runner, SandboxedWorkflowRunner if sandboxed else UnsandboxedWorkflowRunner)

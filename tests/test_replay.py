@@ -41,15 +41,16 @@ from workflows.legacy.life_event_v1 import LifeEventWorkflow
 from workflows.life_event import LifeEventCase
 
 HISTORIES = Path(__file__).parent / "histories"
-RECORDING = "case_e2"
+RECORDING = "case_e3"
 """The prefix of the histories this engine records: `case_` before the `step-activity-ids`
 patch, `case_ids_` after it (each agency call's activity id names its step), `case_offers_`
 after the `offers` patch (the shipped life events declare offers: `make_offers` at completion,
 and the birth's follow-up schedule started as a child workflow), `case_quiet_` after
 `quiet-step-starts` without offers (a start is projected with its wave's next change),
-`case_quiet_offers_` with both, and `case_e2_` after `engine-2` (one marker for all of them, and
-an agency's answer projected with its step's success)."""
-RECORDED_BEFORE = ("case", "case_ids", "case_offers", "case_quiet", "case_quiet_offers")
+`case_quiet_offers_` with both, `case_e2_` after `engine-2` (one marker for all of them, and
+an agency's answer projected with its step's success), and `case_e3_` after `engine-3` (a success
+projected with the next wave's next change)."""
+RECORDED_BEFORE = ("case", "case_ids", "case_offers", "case_quiet", "case_quiet_offers", "case_e2")
 
 
 def _replayer(*workflows: type, converter: DataConverter = pydantic_data_converter) -> Replayer:
@@ -77,7 +78,9 @@ def test_histories_are_recorded() -> None:
     scenarios = {"completed", "compensated", "cancelled", "citizen_input", "review"}
     assert {p.stem for p in _recorded()} >= scenarios | {
         f"{prefix}_{s}" for prefix in (*RECORDED_BEFORE, RECORDING) for s in [*scenarios, "held"]
-    } | {"case_ids_consent", "case_offers_consent", "case_quiet_offers_consent", f"{RECORDING}_consent"}
+    } | {"case_ids_consent", "case_offers_consent", "case_quiet_offers_consent", "case_e2_consent"} | {
+        f"{RECORDING}_consent"
+    }
 
 
 @pytest.mark.parametrize(

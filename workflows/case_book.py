@@ -48,8 +48,9 @@ class CaseBook:
             self._routine = before
 
     def succeed(self, step_id: str, detail: str | None, *, wave_running: bool) -> None:
-        """A step succeeded. While others of its wave still run this is routine: the read model
-        learns it with the wave's last step (a fan-out costs one write, not one per step)."""
+        """A step succeeded. While others of its wave still run (`wave_running`; with the
+        `engine-3` patch also as the next wave starts) this is routine: the read model learns it
+        with the wave's next change (a fan-out costs one write, not one per step)."""
         with self.routine(wave_running):
             self.move(step_id, StepStatus.succeeded, detail)
 

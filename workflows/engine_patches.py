@@ -2,8 +2,9 @@
 
 Each `workflow.patched` id records a marker, and the SDK upserts `TemporalChangeVersion` with it:
 three ids cost a new case three markers and three visibility writes in Temporal. A new run now
-records `engine-2` alone, which stands for every change before it and adds quiet successes; a
-run started before it replays the ids it recorded, one by one, where it recorded them.
+records `engine-3` alone, which stands for every change before it (`engine-2` and the ids it
+stood for) and adds quiet waves; a run started before it replays the ids it recorded, one by one,
+where it recorded them.
 
 Workflow code: deterministic, memoised by the SDK per run.
 """
@@ -12,6 +13,14 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+ENGINE_3 = "engine-3"
+"""Patch: everything `engine-2` stands for, plus quiet waves: a step's success is routine whenever
+the next wave's steps are at their agencies as it is written, not only while its own wave runs.
+The read model learns it with that wave's next change (an answer, a wait, a hold, the outcome), so
+a 1 + 7 fan-out projects once, its outcome, not twice (a local activity, a marker and a database
+write fewer per case; `onestop bench`). Only calls on the case's own queue hold a write back, so
+the lag is bounded by their timeouts (a call that fails is a wait, written at once); a call on an
+agency's own queue, which may wait for its worker, holds back nothing."""
 ENGINE_2 = "engine-2"
 """Patch: every change below at once, plus quiet successes: an agency's answer is routine while
 the step's wave still runs (the step's success follows in the same wake-up), so a 1 + 7 fan-out
@@ -29,11 +38,14 @@ OFFERS = "offers"
 
 class EnginePatches:
     def __init__(self) -> None:
+        self._engine_3 = False
         self._engine_2 = False
 
     def begin(self) -> None:
-        """First thing in `run`, before any command: where a new run records its one marker."""
-        self._engine_2 = workflow.patched(ENGINE_2)
+        """First thing in `run`, before any command: where a new run records its one marker (an
+        older run replays `engine-2` here, or neither)."""
+        self._engine_3 = workflow.patched(ENGINE_3)
+        self._engine_2 = self._engine_3 or workflow.patched(ENGINE_2)
 
     def has(self, patch_id: str) -> bool:
         """An older change: implied by `engine-2`, else as the run recorded it (at this point)."""
@@ -42,3 +54,7 @@ class EnginePatches:
     @property
     def quiet_successes(self) -> bool:
         return self._engine_2
+
+    @property
+    def quiet_waves(self) -> bool:
+        return self._engine_3

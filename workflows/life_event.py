@@ -179,6 +179,7 @@ class LifeEventCase(StepWaits):
     def _open(self, input: LifeEventInput) -> None:
         definition = input.definition
         terms = input.agencies
+        self._here = {s.id for s in definition.steps if input.route(s.agency)[1] is None}
         self._book.steps = {
             s.id: StepView(
                 id=s.id,
@@ -231,11 +232,19 @@ class LifeEventCase(StepWaits):
 
     def _projection_due(self) -> bool:
         book = self._book
-        return book.revision > self._projected and (book.urgent or self._final or not self._calling())
+        calling = self._calling(here=True) if self._patches.quiet_waves else self._calling()
+        return book.revision > self._projected and (book.urgent or self._final or not calling)
 
-    def _calling(self) -> bool:
-        """Some step is at its agency now (not waiting on anyone): its answer is due shortly."""
-        return any(self._book.steps[s].status is StepStatus.running for s in self._running)
+    def _calling(self, *, here: bool = False) -> bool:
+        """Some step is at its agency now (not waiting on anyone): its answer is due shortly.
+        `here`: only calls on the case's own queue count, which its worker picks up at once, so
+        the answer comes within the call's timeout. A call on another queue (an agency's own
+        worker, an office's) may wait for a poller for as long as that worker is down: the read
+        model is not held back for it."""
+        return any(
+            self._book.steps[s].status is StepStatus.running and (not here or s in self._here)
+            for s in self._running
+        )
 
     def _upsert_attributes(self, state: CaseState) -> None:
         """Keep the case findable in Temporal's visibility; only changed values are sent."""
@@ -524,7 +533,11 @@ class LifeEventCase(StepWaits):
                     continue
                 if result is not None:
                     self._outputs[step_id] = result
-                self._book.succeed(step_id, self._book.steps[step_id].reference, wave_running=self._calling())
+                # With quiet waves the success is routine even as its wave's last: the next wave is
+                # started below, in this wake-up, and the projector writes once no step is at its
+                # agency (nothing starts: at once).
+                quiet = self._patches.quiet_waves or self._calling()
+                self._book.succeed(step_id, self._book.steps[step_id].reference, wave_running=quiet)
                 done_order.append(step)
                 if input.definition.offers_after(step_id) and self._patches.has(OFFERS):
                     self._anticipating.append(asyncio.ensure_future(self._anticipate(input, step_id)))
