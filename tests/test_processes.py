@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner
+from temporalio.worker import UnsandboxedWorkflowRunner, WorkerConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from onestop.processes import ChildFailed, ChildSpec, Supervisor
@@ -117,16 +117,12 @@ async def test_a_part_not_ready_in_time_is_killed(tmp_path: Path) -> None:
     assert not supervisor.running("api")
 
 
-async def test_the_workers_capacity_comes_from_settings(
-    stack: Settings, temporal: Client, db: AsyncDatabase[Document]
-) -> None:
+async def _worker_config(
+    stack: Settings, temporal: Client, db: AsyncDatabase[Document], queue: str, **overrides: object
+) -> WorkerConfig:
+    """The case worker `build_worker` makes from the stack's settings with `overrides`, unstarted."""
     settings = Settings.model_validate(
-        {
-            **stack.model_dump(include={"home", "temporal_address", "mongodb_url", "jwt_secret"}),
-            "worker_max_concurrent_workflow_tasks": 7,
-            "worker_max_concurrent_activities": 9,
-            "worker_max_cached_workflows": 11,
-        }
+        stack.model_dump(include={"home", "temporal_address", "mongodb_url", "jwt_secret"}) | overrides
     )
     agencies, http = http_agencies(settings)
     try:
@@ -134,14 +130,29 @@ async def test_the_workers_capacity_comes_from_settings(
             temporal,
             db,
             agencies,
-            "capacity-test",
+            queue,
             capacity=WorkerCapacity.of(settings),
             sealer=stack.vault_sealer(),
             pseudonyms=stack.pseudonyms(),
+            sandboxed=settings.worker_sandbox,
         )
-        config = worker.config()
+        return worker.config()
     finally:
         await http.aclose()
+
+
+async def test_the_workers_capacity_comes_from_settings(
+    stack: Settings, temporal: Client, db: AsyncDatabase[Document]
+) -> None:
+    config = await _worker_config(
+        stack,
+        temporal,
+        db,
+        "capacity-test",
+        worker_max_concurrent_workflow_tasks=7,
+        worker_max_concurrent_activities=9,
+        worker_max_cached_workflows=11,
+    )
     assert (
         config.get("max_concurrent_workflow_tasks"),
         config.get("max_concurrent_activities"),
@@ -155,22 +166,7 @@ async def test_the_workers_sandbox_comes_from_settings(
 ) -> None:
     """Without the sandbox by default (the tests' workflow harness and the replays keep it);
     `ONESTOP_WORKER_SANDBOX=true` brings its run-time checks back to the case worker."""
-    settings = Settings.model_validate(
-        {**stack.model_dump(include={"home", "temporal_address", "mongodb_url", "jwt_secret"})}
-        | ({"worker_sandbox": True} if sandboxed else {})
-    )
-    agencies, http = http_agencies(settings)
-    try:
-        worker = build_worker(
-            temporal,
-            db,
-            agencies,
-            f"sandbox-test-{sandboxed}",
-            sealer=stack.vault_sealer(),
-            pseudonyms=stack.pseudonyms(),
-            sandboxed=settings.worker_sandbox,
-        )
-        runner = worker.config().get("workflow_runner")
-    finally:
-        await http.aclose()
+    overrides = {"worker_sandbox": True} if sandboxed else {}
+    config = await _worker_config(stack, temporal, db, f"sandbox-test-{sandboxed}", **overrides)
+    runner = config.get("workflow_runner")
     assert isinstance(runner, SandboxedWorkflowRunner if sandboxed else UnsandboxedWorkflowRunner)
