@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     )
     worker_sandbox: bool = Field(
         default=False,
-        description="run workflow code in the SDK's sandbox too (the tests and replays always do)",
+        description="run workflow code in the SDK's sandbox too (the workflow tests and replays always do)",
     )
     background_nice: int = Field(
         default=10,

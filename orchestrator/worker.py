@@ -60,9 +60,9 @@ def engine_runner(sandboxed: bool) -> WorkflowRunner:
 
     By default without the SDK's sandbox. Every module the engine's workflows import is passed
     through already (`workflows`, `orchestrator`), so the sandbox isolates nothing between runs;
-    what it still does is check each activation's builtins and imports, which cost the worker
-    about 10 ms of its 90-100 ms of CPU per case in `onestop bench` (and the SDK's payload
-    visitor an `exec` per payload). That check guards the code, not the data, so it runs where
+    what it still does is check each activation's builtins and imports (and run an `exec` for
+    each payload the SDK's visitor passes), which cost the worker 4-9 ms of its 100-120 ms of CPU
+    per case (three A/B pairs of the engine alone, 300 cases each). That check guards the code, not the data, so it runs where
     the code is tested: the time-skipping workflow tests (`tests/workflow_harness.py`) run the
     engine under the SDK's default sandbox, every restriction on and nothing passed through, and
     the replays (`tests/test_replay.py`, `onestop replay`) do too. A nondeterministic call in the

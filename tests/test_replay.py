@@ -78,8 +78,12 @@ def test_histories_are_recorded() -> None:
     scenarios = {"completed", "compensated", "cancelled", "citizen_input", "review"}
     assert {p.stem for p in _recorded()} >= scenarios | {
         f"{prefix}_{s}" for prefix in (*RECORDED_BEFORE, RECORDING) for s in [*scenarios, "held"]
-    } | {"case_ids_consent", "case_offers_consent", "case_quiet_offers_consent", "case_e2_consent"} | {
-        f"{RECORDING}_consent"
+    } | {
+        "case_ids_consent",
+        "case_offers_consent",
+        "case_quiet_offers_consent",
+        "case_e2_consent",
+        f"{RECORDING}_consent",
     }
 
 

@@ -113,6 +113,8 @@ class LifeEventCase(StepWaits):
         """State exists before the first command: an Update may arrive before `run` starts."""
         self._case_id = input.case_id
         self._definition: LifeEventDefinition = input.definition
+        # Steps whose calls go to the case's own queue (no agency or office queue of their own).
+        self._on_case_queue = {s.id for s in input.definition.steps if input.route(s.agency)[1] is None}
         self._updates_profile = bool(input.definition.profile_updates())
         self._status = CaseStatus.running
         self._book = CaseBook()
@@ -179,7 +181,6 @@ class LifeEventCase(StepWaits):
     def _open(self, input: LifeEventInput) -> None:
         definition = input.definition
         terms = input.agencies
-        self._here = {s.id for s in definition.steps if input.route(s.agency)[1] is None}
         self._book.steps = {
             s.id: StepView(
                 id=s.id,
@@ -242,7 +243,7 @@ class LifeEventCase(StepWaits):
         worker, an office's) may wait for a poller for as long as that worker is down: the read
         model is not held back for it."""
         return any(
-            self._book.steps[s].status is StepStatus.running and (not here or s in self._here)
+            self._book.steps[s].status is StepStatus.running and (not here or s in self._on_case_queue)
             for s in self._running
         )
 
@@ -534,8 +535,8 @@ class LifeEventCase(StepWaits):
                 if result is not None:
                     self._outputs[step_id] = result
                 # With quiet waves the success is routine even as its wave's last: the next wave is
-                # started below, in this wake-up, and the projector writes once no step is at its
-                # agency (nothing starts: at once).
+                # started below, in this wake-up, and the projector writes once no call on the
+                # case's own queue is at its agency (nothing starts: at once).
                 quiet = self._patches.quiet_waves or self._calling()
                 self._book.succeed(step_id, self._book.steps[step_id].reference, wave_running=quiet)
                 done_order.append(step)
