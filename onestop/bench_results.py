@@ -40,7 +40,8 @@ class BenchResult(BaseModel):
     workflows_per_s: float
     serial_ms: float
     cpu_ms_per_case: dict[str, float] = Field(
-        default_factory=dict, description="per process over the throughput part, and their sum"
+        default_factory=dict,
+        description="per process over the run and the server's work it left, and their sum",
     )
 
 

@@ -16,7 +16,7 @@ from temporalio.service import RPCError
 
 from onestop import agency_cli, catalog_cli, chaos, replay_cli, simulate_cli, support_cli
 from onestop.agency_worker import run_agency_worker
-from onestop.bench import report, run_bench
+from onestop.bench import DEFERRED_SECONDS, report, run_bench
 from onestop.bench_api_load import api_load_report, run_api_load
 from onestop.bench_memory import memory_report, run_memory
 from onestop.bench_results import DEFAULT_RESULTS, record
@@ -394,6 +394,10 @@ def bench(
     concurrency: Annotated[int, typer.Option(min=1, max=500)] = 50,
     fan_out: Annotated[int, typer.Option(min=1, max=7, help="parallel steps after the first")] = 7,
     rounds: Annotated[int, typer.Option(min=1, max=9, help="interleaved repetitions; medians reported")] = 3,
+    settle: Annotated[
+        float,
+        typer.Option(min=0, max=600, help="seconds each run waits for the server work its cases leave"),
+    ] = DEFERRED_SECONDS,
     memory: Annotated[
         int | None,
         typer.Option(min=10, max=100_000, help="instead: this many cases waiting for a review, worker RSS"),
@@ -427,7 +431,7 @@ def bench(
         record(out, api_load=loaded)
         _out(api_load_report(loaded))
     else:
-        run = asyncio.run(run_bench(settings, cases, concurrency, fan_out, rounds))
+        run = asyncio.run(run_bench(settings, cases, concurrency, fan_out, rounds, settle))
         record(out, throughput=run)
         _out(report(run))
 

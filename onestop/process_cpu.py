@@ -4,13 +4,15 @@ CPU per case is the figure to judge an engine change by on a shared 2-core machi
 engineer's test run halves every throughput measured meanwhile, but a case still costs the same
 CPU in each process (`../shared/bench/README.md` has the method). Each process is counted with
 its threads and its live children (a server that forks helpers is charged for them), as
-utime + stime from `/proc/PID/stat`.
+utime + stime from `/proc/PID/stat`; a child that is itself measured is charged to itself only
+(the bench starts the Temporal and MongoDB-wire servers as its own children, and until
+2026-12-02 its "worker" figure counted them twice).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +21,10 @@ _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of `pid` and of its live descendants, in seconds (0 for a process gone)."""
-    return sum(_own_cpu_ticks(p) for p in _tree(pid)) / _TICKS_PER_SECOND
+def cpu_seconds(pid: int, apart: Collection[int] = ()) -> float:
+    """utime + stime of `pid` and of its live descendants, in seconds (0 for a process gone),
+    leaving out the processes in `apart` and their own descendants."""
+    return sum(_own_cpu_ticks(p) for p in _tree(pid, apart)) / _TICKS_PER_SECOND
 
 
 def rss_mb(pid: int) -> float:
@@ -43,11 +46,12 @@ def _own_cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of the line
 
 
-def _tree(pid: int) -> list[int]:
-    """`pid` and its descendants, found through each thread's `children` list; bounded by the
-    number of processes the machine holds, so a cycle read mid-fork cannot loop forever."""
+def _tree(pid: int, apart: Collection[int] = ()) -> list[int]:
+    """`pid` and its descendants but those in `apart` (and theirs), found through each thread's
+    `children` list; bounded by the number of processes the machine holds, so a cycle read
+    mid-fork cannot loop forever."""
     found = [pid]
-    seen = {pid}
+    seen = {pid, *apart}
     for current in found:
         for task in _children_files(current):
             try:
@@ -76,7 +80,8 @@ class CpuSnapshot:
 
     @classmethod
     def take(cls, pids: Mapping[str, int]) -> CpuSnapshot:
-        return cls({name: cpu_seconds(pid) for name, pid in pids.items()})
+        """Each named process with its children, but a named child counts under its own name."""
+        return cls({name: cpu_seconds(pid, set(pids.values()) - {pid}) for name, pid in pids.items()})
 
     def ms_per_case(self, later: CpuSnapshot, cases: int) -> dict[str, float]:
         """CPU milliseconds each process spent per case between this snapshot and `later`,

@@ -14,7 +14,10 @@ import pytest
 import typer.main
 
 from onestop import cli
+from onestop.bare_fan_out import STEP_TIMEOUT_SECONDS
+from onestop.bench import DEFERRED_SECONDS
 from onestop.bench_memory import _growth
+from orchestrator.definition import StepDefinition
 from orchestrator.embedded import free_port
 from orchestrator.settings import Settings
 from tests.conftest import CATALOG
@@ -94,7 +97,18 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
     run is kept in the results file with CPU per case per process, the machine and the commit."""
     out = tmp_path / "results.json"
     result = run(
-        "bench", "--cases", "10", "--concurrency", "5", "--rounds", "1", "--out", str(out), home=tmp_path
+        "bench",
+        "--cases",
+        "10",
+        "--concurrency",
+        "5",
+        "--rounds",
+        "1",
+        "--settle",
+        "0",
+        "--out",
+        str(out),
+        home=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -117,6 +131,13 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
         == {"engine, in-process", "engine, HTTP sims"}
     )
     assert kept["worker_rss_mb"] > 0
+
+
+def test_bare_temporals_calls_time_out_as_the_engines_steps_and_the_bench_outwaits_both() -> None:
+    """Like for like: the server keeps a timer per call until its timeout, and each run waits for
+    its own timers before counting its CPU, so they never land in the next run."""
+    assert StepDefinition.model_fields["timeout_seconds"].default == STEP_TIMEOUT_SECONDS
+    assert DEFERRED_SECONDS > STEP_TIMEOUT_SECONDS
 
 
 def test_bench_memory_reports_rss_as_cases_open_and_closes_them(tmp_path: Path) -> None:

@@ -35,6 +35,37 @@ def test_a_process_tree_is_charged_for_its_childrens_work() -> None:
         parent.wait(timeout=30)
 
 
+def test_a_child_measured_on_its_own_is_not_charged_to_its_parent_too() -> None:
+    """The bench starts the Temporal and MongoDB-wire servers as its children and names each."""
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; child = subprocess.Popen([sys.executable, '-c', sys.argv[1]],"
+            " stdout=subprocess.PIPE, text=True); child.stdout.readline(); print(child.pid, flush=True);"
+            " sys.stdin.read(); child.kill()",
+            _BUSY_CHILD,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        spent = CpuSnapshot({"parent": 0.0, "child": 0.0}).ms_per_case(
+            CpuSnapshot.take({"parent": parent.pid, "child": child}), cases=1
+        )
+        assert spent["child"] > 50  # the child's loop, under its own name
+        assert spent["parent"] < spent["child"] / 2  # and not again under its parent's
+        assert abs(spent["all"] - (spent["parent"] + spent["child"])) < 0.2
+        assert cpu_seconds(parent.pid) * 1000 > spent["child"]  # unnamed, the child counts in its parent
+    finally:
+        assert parent.stdin is not None
+        parent.stdin.close()
+        parent.wait(timeout=30)
+
+
 def test_a_process_gone_counts_nothing() -> None:
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
