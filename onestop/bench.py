@@ -16,7 +16,7 @@ A run's cases leave the Temporal server work after their last call: a timer per 
 workflow task, which fires at its timeout whether or not the call finished. Each run waits that
 long before it counts its CPU, so that work is charged to the run that caused it, not to the
 next configuration's run (until 2026-12-02 bare Temporal's timers, at 30 s then, fired during
-the engine's run: README, "Performance").
+the engine's run: README, "Measured").
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ async def measure(
     n: int,
     concurrency: int,
     pids: dict[str, int],
-    settle_seconds: float = DEFERRED_SECONDS,
+    settle_seconds: float,
 ) -> BenchResult:
     """`pids`: the processes whose CPU per case is reported, by name. The CPU counts every case
     of the run (concurrent and serial) and the server's work they leave, for `settle_seconds`
@@ -172,7 +172,7 @@ async def run_bench(
     concurrency: int,
     k: int,
     rounds: int,
-    settle_seconds: float = DEFERRED_SECONDS,
+    settle_seconds: float,
 ) -> ThroughputRun:
     """Every configuration runs `rounds` times, interleaved, and reports its median: on a shared
     2-core machine one run of bare Temporal alone varies by ±15%."""
