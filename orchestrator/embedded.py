@@ -31,8 +31,9 @@ activity is a transfer task, which the history service reads back from its datab
 `transferProcessorMaxPollRPS` times a second: 20 by default, so on a quiet server every dispatch
 waited 30-40 ms (its `task_latency_load` metric, 2026-12-02) and a serial 1 + 7 case, bare Temporal
 or the engine, was mostly those waits. At 1,000 a second the first workflow task is picked up in
-4 ms, not 18-44, and a serial case takes half as long (`onestop bench`; README, "Measured"). Under
-load a read takes many tasks at once, so this costs no CPU there; idle, it reads nothing."""
+4 ms, not 16-44 (medians), and a serial case takes half as long (`onestop bench`; README, "Measured").
+CPU per case did not move beyond the noise (A/B runs and `make bench`): under load a read takes many
+tasks at once; idle, it reads nothing."""
 
 
 def dynamic_config_args() -> list[str]:
