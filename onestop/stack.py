@@ -43,8 +43,20 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, host: str, port: int, name: str) -> AsyncIterator[uvicorn.Server]:
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+async def serving(
+    app: FastAPI, host: str, port: int, name: str, keep_alive_seconds: int
+) -> AsyncIterator[uvicorn.Server]:
+    """Serve `app` until the context ends. `keep_alive_seconds` outlasts the clients' own idle
+    timeout: at uvicorn's 5 s, equal to httpx's, a test polling the API read a reset now and then
+    (a connection the server closed as the client reused it)."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_keep_alive=keep_alive_seconds,
+    )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -110,7 +122,13 @@ async def running_stack(
                 agency_timeout_seconds=settings.agency_timeout_seconds,
             )
             await stack.enter_async_context(
-                serving(sim_app, settings.api_host, settings.simulator_port, "simulators")
+                serving(
+                    sim_app,
+                    settings.api_host,
+                    settings.simulator_port,
+                    "simulators",
+                    settings.http_keep_alive_seconds,
+                )
             )
         if worker:
             client = await connect_temporal(settings)
@@ -160,6 +178,12 @@ async def running_stack(
             stack.callback(sweeper.cancel)
         if api:
             await stack.enter_async_context(
-                serving(create_app(settings, catalog), settings.api_host, settings.api_port, "api")
+                serving(
+                    create_app(settings, catalog),
+                    settings.api_host,
+                    settings.api_port,
+                    "api",
+                    settings.http_keep_alive_seconds,
+                )
             )
         yield

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     simulator_port: int = Field(default=8100, ge=1, le=65535)
+    http_keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        le=3_600,
+        description=(
+            "how long the API and the simulators keep an idle connection open: longer than a"
+            " client's or proxy's own idle timeout (httpx 5 s, load balancers 60 s), or the server"
+            " closes one just as the client sends on it and the client reads a reset"
+        ),
+    )
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
     mongodb_port: int = Field(default=27018, ge=1, le=65535)

@@ -82,7 +82,7 @@ async def test_killed_worker_case_completes_without_duplicates(
     )
     await watcher.fault(agency="residence_registry", subject=citizen, kind="delay", delay_seconds=3, times=1)
     async with (
-        serving(create_app(own), own.api_host, own.api_port, "crash-api"),
+        serving(create_app(own), own.api_host, own.api_port, "crash-api", own.http_keep_alive_seconds),
         httpx.AsyncClient(base_url=f"http://{own.api_host}:{own.api_port}", timeout=30) as api,
     ):
         crash_watcher = CaseWatcher(api, watcher.simulators, watcher.auth)
