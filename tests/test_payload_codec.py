@@ -13,7 +13,16 @@ from cryptography.exceptions import InvalidTag
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload
 
-from orchestrator.payload_codec import ENCODING, KEY_ID, EncryptionCodec, PayloadKeyError, new_key, parse_keys
+from orchestrator.payload_codec import (
+    COMPRESS_FROM,
+    COMPRESSION,
+    ENCODING,
+    KEY_ID,
+    EncryptionCodec,
+    PayloadKeyError,
+    new_key,
+    parse_keys,
+)
 from orchestrator.settings import Settings
 from tests.conftest import TokenFactory
 from tests.support import console_sign_in
@@ -43,6 +52,26 @@ async def test_plain_payloads_pass_through_and_tampering_is_refused() -> None:
     forged = Payload(metadata=dict(sealed.metadata), data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
     with pytest.raises(InvalidTag):
         await codec.decode([forged])
+
+
+async def test_a_large_payload_is_compressed_before_sealing_and_its_flag_cannot_be_altered() -> None:
+    """A definition-sized payload (a life event's steps, repeated) shrinks and comes back equal;
+    a short one is sealed as before; the compression flag is authenticated with the data."""
+    codec = EncryptionCodec(parse_keys({"k1": new_key()}), "k1")
+    step = b'{"id": "notify_tax", "agency": "tax_office", "action": "update_address"},'
+    large = Payload(metadata={"encoding": b"json/plain"}, data=b"[" + step * 60 + b"{}]")
+    assert large.ByteSize() > COMPRESS_FROM
+    [sealed, short] = await codec.encode([large, PLAIN])
+    assert sealed.metadata[COMPRESSION] == b"zlib" and COMPRESSION not in short.metadata
+    assert len(sealed.data) < large.ByteSize() / 5
+    assert await codec.decode([sealed, short]) == [large, PLAIN]
+    stripped = Payload(
+        metadata={k: v for k, v in sealed.metadata.items() if k != COMPRESSION}, data=sealed.data
+    )
+    flagged = Payload(metadata={**short.metadata, COMPRESSION: b"zlib"}, data=short.data)
+    for altered in (stripped, flagged):
+        with pytest.raises(InvalidTag):
+            await codec.decode([altered])
 
 
 def test_bad_keys_are_refused_with_their_id() -> None:

@@ -18,7 +18,7 @@ from orchestrator.catalog import CatalogSource
 from orchestrator.contracts import LifeEventInput
 from orchestrator.intake import agency_terms
 from orchestrator.mongo import Document
-from orchestrator.payload_codec import EncryptionCodec, parse_keys
+from orchestrator.payload_codec import COMPRESSION, EncryptionCodec, parse_keys
 from orchestrator.settings import Settings
 from orchestrator.stores import CaseStores
 from orchestrator.temporal_client import workflow_id
@@ -67,9 +67,14 @@ async def test_history_and_logs_hold_no_personal_values(
         assert answered.status_code == 200
         case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed"
-    raw = (await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()).to_json()
+    recorded = await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()
+    raw = recorded.to_json()
     history = history_text(raw, session_codec(stack))
     assert "chosen_school" in history  # the decoding works
+    # The case's input (its definition) is compressed under the seal, and opens whole.
+    [given] = recorded.events[0].workflow_execution_started_event_attributes.input.payloads
+    opened = session_codec(stack).decrypt(given)
+    assert given.metadata[COMPRESSION] == b"zlib" and len(given.data) * 3 < len(opened.data), len(given.data)
     pseudonym = stack.pseudonyms().of(citizen)
     assert pseudonym in history and citizen not in history  # Temporal knows a pseudonym only
     [record] = await watcher.records("residence_registry", case_id)
