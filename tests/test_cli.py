@@ -109,6 +109,7 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
         "--out",
         str(out),
         home=tmp_path,
+        timeout=240,  # fresh servers and three configurations: as the other bench commands
     )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])

@@ -113,6 +113,7 @@ async def test_a_command_nobody_answers_is_503_within_the_bound(
     response = await http.post(f"/v1/cases/{case_id}:cancel", headers=watcher.auth("citizen", citizen))
     took = time.monotonic() - started
     assert response.status_code == 503, response.text
-    assert took < stack.command_timeout_seconds + 3
+    # It waited its bounded time, not the client's 30 s; the margin is for a loaded machine.
+    assert stack.command_timeout_seconds - 0.5 <= took < stack.command_timeout_seconds + 15, took
     await temporal.get_workflow_handle(f"case-{case_id}").terminate("test over")
     await mongo.close()

@@ -79,9 +79,11 @@ async def test_an_agency_added_while_the_worker_runs_is_served_and_a_removed_one
     assert record["action"] == "note_move"
 
     # A call in flight when the agency leaves the directory finishes: the worker drains first. It
-    # answers after the next sync (ONESTOP_AGENCY_QUEUES_SYNC_SECONDS, 5) and within the timeout.
-    assert stack.agency_queues_sync_seconds + 2 < 8 < stack.agency_timeout_seconds
-    slow = {"latency_ms": {"fixed": 8000}}
+    # answers after the next sync (ONESTOP_AGENCY_QUEUES_SYNC_SECONDS, 5) and well within the
+    # timeout: at 8 s of 10, a loaded machine's stall let the timeout fire first. A late sync only
+    # weakens the check (the call would end before its queue goes), it does not fail it.
+    assert stack.agency_queues_sync_seconds < 6.5 < stack.agency_timeout_seconds - 3
+    slow = {"latency_ms": {"fixed": 6500}}
     assert (await simulators.put("/admin/agencies/late_registry/behaviour", json=slow)).status_code == 200
     before = await _calls(simulators, "late_registry")
     second = await watcher.start(citizen, "late_notice", {"citizen_name": "Ana"})

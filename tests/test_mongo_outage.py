@@ -108,7 +108,9 @@ async def test_a_database_outage_is_a_quick_503_and_the_api_recovers(
             took = time.monotonic() - started
             assert response.status_code == 503, response.text
             assert response.headers["retry-after"] == "5"
-            assert took < 2.5, took  # bounded by the 2 s server-selection timeout
+            # Bounded by the 2 s server-selection timeout (pymongo's own is 30 s), with room for a
+            # loaded machine's scheduling: the API shares this loop with two stacks.
+            assert took < 4, took
     finally:
         await database.start()
     case = await watcher.wait(citizen, case_id, within=90)

@@ -4,6 +4,7 @@ leave behind at every agency, checked in the simulators' records."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from temporalio.client import Client
@@ -76,8 +77,10 @@ async def test_transient_errors_retry_to_one_record(watcher: CaseWatcher, citize
 
 
 async def _visible(temporal: Client, query: str, workflow: str) -> bool:
-    """Temporal's visibility finds the workflow (it is eventually consistent: poll briefly)."""
-    for _ in range(50):
+    """Temporal's visibility finds the workflow (it is eventually consistent: poll, for as long as
+    `test_replay_check` gives it and more, since a loaded machine writes visibility late)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         if workflow in [w.id async for w in temporal.list_workflows(query)]:
             return True
         await asyncio.sleep(0.1)

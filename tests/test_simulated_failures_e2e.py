@@ -78,7 +78,7 @@ async def test_fifty_cases_complete_through_errors_and_lost_replies_with_one_rec
 
 
 async def test_an_outage_longer_than_the_old_retry_budget_waits_then_completes(
-    registries: httpx.AsyncClient, watcher: CaseWatcher
+    registries: httpx.AsyncClient, watcher: CaseWatcher, stack: Settings
 ) -> None:
     """The tax office is down for 16 s (the old Temporal policy gave up after about 15): the
     cases wait for it, as waiting for the agency, and complete once it is back; nothing is
@@ -97,7 +97,10 @@ async def test_an_outage_longer_than_the_old_retry_budget_waits_then_completes(
         assert not any(e["event"].startswith("compensation") for e in case["timeline"])
         await one_record_per_step(watcher, case["case_id"], STEPS)
     over = await behaviour(registries, "sim_tax")
-    assert over["outage_seconds"] == 0 and over["stats"]["refused_in_outage"] >= 3 * 2
+    # The calls until the worker counts the agency down, and at least one probe after: how many
+    # probes land in the outage depends on when the cases reached the step.
+    assert over["outage_seconds"] == 0
+    assert over["stats"]["refused_in_outage"] >= stack.agency_down_after_failures + 1, over
 
 
 async def test_a_rejection_rate_of_one_compensates_the_case(

@@ -56,7 +56,9 @@ async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess
         await proc.wait()
 
 
-async def _wait_activity_started(temporal: Client, case_id: str) -> None:
+async def _wait_activity_started(temporal: Client, case_id: str, step_id: str) -> None:
+    """Until the call of `step_id` runs on a worker (the workflow's `agency_calls` query names the
+    step of each running call), so the kill lands in that call and not in a later one."""
     handle = temporal.get_workflow_handle(workflow_id(case_id))
     async with asyncio.timeout(30):
         while True:
@@ -68,8 +70,15 @@ async def _wait_activity_started(temporal: Client, case_id: str) -> None:
                 await asyncio.sleep(0.1)
                 continue
             pending = description.raw_description.pending_activities
-            if any(a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED for a in pending):
-                return
+            started = {
+                a.activity_id
+                for a in pending
+                if a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+            }
+            if started:
+                calls = await handle.query("agency_calls", result_type=dict[str, str])
+                if any(calls.get(call) == step_id for call in started):
+                    return
             await asyncio.sleep(0.1)
 
 
@@ -88,7 +97,7 @@ async def test_killed_worker_case_completes_without_duplicates(
         crash_watcher = CaseWatcher(api, watcher.simulators, watcher.auth)
         async with worker_process(own) as first:
             case_id = await crash_watcher.start(citizen, "moving_house", MOVE)
-            await _wait_activity_started(temporal, case_id)
+            await _wait_activity_started(temporal, case_id, "register_residence")
             first.kill()
             await first.wait()
         async with worker_process(own):
