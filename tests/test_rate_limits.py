@@ -6,6 +6,7 @@ of two, so the third command is refused whatever the clock does)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -34,18 +35,23 @@ def test_a_bucket_allows_its_burst_then_refills() -> None:
     limiter.take("a", "reports")  # one request refilled per second at 60/min
 
 
+@asynccontextmanager
+async def _own_api(stack: Settings, **limits: int) -> AsyncIterator[httpx.AsyncClient]:
+    """An API of its own on the session's servers, with `limits` for its rate settings."""
+    settings = stack.model_copy(update={"api_port": free_port(), **limits})
+    async with (
+        running_stack(settings, worker=False, simulators=False),
+        httpx.AsyncClient(base_url=f"http://{settings.api_host}:{settings.api_port}", timeout=30) as client,
+    ):
+        yield client
+
+
 @pytest.fixture
 async def tight_triggers(stack: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An API on the session's servers whose reports refill one a minute, three at once: the
     fourth is refused however slowly the machine answers (at the default 30 a minute, a trigger
     taking 0.4 s on a loaded machine refilled a token before the twelfth)."""
-    settings = stack.model_copy(
-        update={"api_port": free_port(), "rate_triggers_per_minute": 1, "rate_triggers_burst": 3}
-    )
-    async with (
-        running_stack(settings, worker=False, simulators=False),
-        httpx.AsyncClient(base_url=f"http://{settings.api_host}:{settings.api_port}", timeout=30) as client,
-    ):
+    async with _own_api(stack, rate_triggers_per_minute=1, rate_triggers_burst=3) as client:
         yield client
 
 
@@ -70,13 +76,7 @@ async def test_the_api_answers_429_with_retry_after(
 @pytest.fixture
 async def tight_api(stack: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An API on the session's servers whose commands refill one a minute, two at once."""
-    settings = stack.model_copy(
-        update={"api_port": free_port(), "rate_commands_per_minute": 1, "rate_commands_burst": 2}
-    )
-    async with (
-        running_stack(settings, worker=False, simulators=False),
-        httpx.AsyncClient(base_url=f"http://{settings.api_host}:{settings.api_port}", timeout=30) as client,
-    ):
+    async with _own_api(stack, rate_commands_per_minute=1, rate_commands_burst=2) as client:
         yield client
 
 
