@@ -42,7 +42,11 @@ class PayloadKeyError(ValueError):
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keys: Mapping[str, bytes], current: str) -> None:
+    def __init__(
+        self, keys: Mapping[str, bytes], current: str, *, compress_from: int | None = COMPRESS_FROM
+    ) -> None:
+        """`compress_from`: the size from which payloads are compressed, None for never (every
+        codec reads compressed payloads whatever it is set to)."""
         if current not in keys:
             raise PayloadKeyError(f"the current payload key {current!r} is not among the configured keys")
         for key_id, key in keys.items():
@@ -50,6 +54,7 @@ class EncryptionCodec(PayloadCodec):
                 raise PayloadKeyError(f"payload key {key_id!r} must be 32 bytes (AES-256), not {len(key)}")
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._current = current
+        self._compress_from = compress_from
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.encrypt(p) for p in payloads]
@@ -62,7 +67,7 @@ class EncryptionCodec(PayloadCodec):
         key_id = self._current.encode()
         metadata = {"encoding": ENCODING, KEY_ID: key_id}
         plain = payload.SerializeToString()
-        if len(plain) >= COMPRESS_FROM:
+        if self._compress_from is not None and len(plain) >= self._compress_from:
             plain = zlib.compress(plain)
             metadata[COMPRESSION] = ZLIB
         sealed = self._ciphers[self._current].encrypt(nonce, plain, _associated(metadata))

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator.auth import TokenRules, TokenVerifier
-from orchestrator.payload_codec import new_key
+from orchestrator.payload_codec import COMPRESS_FROM, new_key
 from orchestrator.pseudonyms import Pseudonyms
 from orchestrator.sealing import FieldSealer, parse_vault_keys
 
@@ -141,6 +141,14 @@ class Settings(BaseSettings):
         description="Temporal payload keys, key id -> base64 of 32 bytes; every one decrypts",
     )
     payload_key_id: str = Field(default="", description="the key that encrypts; needed with two or more")
+    payload_compress_from_bytes: int = Field(
+        default=COMPRESS_FROM,
+        ge=0,
+        description=(
+            "payloads this size or larger are compressed under the seal; 0 compresses none, for a"
+            " rollout while workers of a version that cannot read compressed payloads still run"
+        ),
+    )
     pseudonym_key: str = Field(default="", description="keys the citizen pseudonyms Temporal sees")
     vault_keys: dict[str, str] = Field(
         default_factory=dict,

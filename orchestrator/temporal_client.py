@@ -11,7 +11,13 @@ from orchestrator.settings import Settings
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    return encrypted_converter(EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_key_id))
+    return encrypted_converter(
+        EncryptionCodec(
+            parse_keys(settings.payload_keys),
+            settings.payload_key_id,
+            compress_from=settings.payload_compress_from_bytes or None,
+        )
+    )
 
 
 async def connect_temporal(settings: Settings) -> Client:

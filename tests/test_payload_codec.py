@@ -6,6 +6,7 @@ token, or the cookie the support console's sign-in sets ("include cross-origin c
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from orchestrator.payload_codec import (
     parse_keys,
 )
 from orchestrator.settings import Settings
+from orchestrator.temporal_client import data_converter
 from tests.conftest import TokenFactory
 from tests.support import console_sign_in
 
@@ -72,6 +74,28 @@ async def test_a_large_payload_is_compressed_before_sealing_and_its_flag_cannot_
     for altered in (stripped, flagged):
         with pytest.raises(InvalidTag):
             await codec.decode([altered])
+    # Compression off (a rollout beside older workers): sealed whole, and still read by any codec.
+    keys = parse_keys({"k1": new_key()})
+    [whole] = await EncryptionCodec(keys, "k1", compress_from=None).encode([large])
+    assert COMPRESSION not in whole.metadata and len(whole.data) > large.ByteSize()
+    assert await EncryptionCodec(keys, "k1").decode([whole]) == [large]
+
+
+async def test_the_setting_turns_compression_off_for_a_rollout(tmp_path: Path) -> None:
+    """`ONESTOP_PAYLOAD_COMPRESS_FROM_BYTES=0` reaches the one data converter: nothing compressed."""
+    large = Payload(metadata={"encoding": b"json/plain"}, data=b"x" * (COMPRESS_FROM * 2))
+    keys = {"k1": new_key()}
+    for compress_from, compressed in ((0, False), (COMPRESS_FROM, True)):
+        settings = Settings(
+            home=tmp_path,
+            payload_keys=keys,
+            payload_key_id="k1",
+            payload_compress_from_bytes=compress_from,
+        )
+        codec = data_converter(settings).payload_codec
+        assert codec is not None
+        [sealed] = await codec.encode([large])
+        assert (COMPRESSION in sealed.metadata) is compressed
 
 
 def test_bad_keys_are_refused_with_their_id() -> None:
