@@ -43,10 +43,10 @@ class PayloadKeyError(ValueError):
 
 class EncryptionCodec(PayloadCodec):
     def __init__(
-        self, keys: Mapping[str, bytes], current: str, *, compress_from: int | None = COMPRESS_FROM
+        self, keys: Mapping[str, bytes], current: str, *, compress_from: int = COMPRESS_FROM
     ) -> None:
-        """`compress_from`: the size from which payloads are compressed, None for never (every
-        codec reads compressed payloads whatever it is set to)."""
+        """`compress_from`: the size from which payloads are compressed, 0 for never (every codec
+        reads compressed payloads whatever it is set to)."""
         if current not in keys:
             raise PayloadKeyError(f"the current payload key {current!r} is not among the configured keys")
         for key_id, key in keys.items():
@@ -67,7 +67,7 @@ class EncryptionCodec(PayloadCodec):
         key_id = self._current.encode()
         metadata = {"encoding": ENCODING, KEY_ID: key_id}
         plain = payload.SerializeToString()
-        if self._compress_from is not None and len(plain) >= self._compress_from:
+        if self._compress_from and len(plain) >= self._compress_from:
             plain = zlib.compress(plain)
             metadata[COMPRESSION] = ZLIB
         sealed = self._ciphers[self._current].encrypt(nonce, plain, _associated(metadata))

@@ -15,7 +15,7 @@ def data_converter(settings: Settings) -> DataConverter:
         EncryptionCodec(
             parse_keys(settings.payload_keys),
             settings.payload_key_id,
-            compress_from=settings.payload_compress_from_bytes or None,
+            compress_from=settings.payload_compress_from_bytes,
         )
     )
 

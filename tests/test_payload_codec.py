@@ -76,7 +76,7 @@ async def test_a_large_payload_is_compressed_before_sealing_and_its_flag_cannot_
             await codec.decode([altered])
     # Compression off (a rollout beside older workers): sealed whole, and still read by any codec.
     keys = parse_keys({"k1": new_key()})
-    [whole] = await EncryptionCodec(keys, "k1", compress_from=None).encode([large])
+    [whole] = await EncryptionCodec(keys, "k1", compress_from=0).encode([large])
     assert COMPRESSION not in whole.metadata and len(whole.data) > large.ByteSize()
     assert await EncryptionCodec(keys, "k1").decode([whole]) == [large]
 

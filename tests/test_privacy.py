@@ -69,11 +69,12 @@ async def test_history_and_logs_hold_no_personal_values(
     assert case["status"] == "completed"
     recorded = await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()
     raw = recorded.to_json()
-    history = history_text(raw, session_codec(stack))
+    codec = session_codec(stack)
+    history = history_text(raw, codec)
     assert "chosen_school" in history  # the decoding works
     # The case's input (its definition) is compressed under the seal, and opens whole.
     [given] = recorded.events[0].workflow_execution_started_event_attributes.input.payloads
-    opened = session_codec(stack).decrypt(given)
+    opened = codec.decrypt(given)
     assert given.metadata[COMPRESSION] == b"zlib" and len(given.data) * 3 < len(opened.data), len(given.data)
     pseudonym = stack.pseudonyms().of(citizen)
     assert pseudonym in history and citizen not in history  # Temporal knows a pseudonym only
