@@ -178,7 +178,7 @@ async def run_bench(
     2-core machine one run of bare Temporal alone varies by ±15%."""
     machine = Machine.here()  # the code measured is the code at the start
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
-    servers = EmbeddedServers.scratch(home)
+    servers = EmbeddedServers.scratch(home, fsync=settings.embedded_mongodb_fsync)
     try:
         await servers.wait_ready()
         temporal, mongodb = (p.pid for p in servers.processes)

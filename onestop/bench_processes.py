@@ -65,7 +65,7 @@ async def separate_processes(
     do: in OneStop's they were 8 writes per case beside OneStop's 4, and OneStop's requests
     queued behind them (`onestop dev` keeps one server for both: it is a development stack)."""
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
-    servers = EmbeddedServers.scratch(home / "servers")
+    servers = EmbeddedServers.scratch(home / "servers", fsync=settings.embedded_mongodb_fsync)
     agencies_db = EmbeddedServers(
         home=home / "agencies-db", temporal_port=0, temporal_ui_port=None, mongodb_port=free_port()
     )

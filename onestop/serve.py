@@ -31,6 +31,7 @@ def embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
         temporal_port=settings.temporal_port,
         temporal_ui_port=settings.temporal_ui_port if ui else None,
         mongodb_port=settings.mongodb_port,
+        fsync=settings.embedded_mongodb_fsync,
     )
     if settings.embedded_temporal:
         servers.start_temporal()

@@ -32,7 +32,8 @@ def unjournaled(db: AsyncDatabase[Document], name: str) -> AsyncCollection[Docum
     - one a later journaled write to the same server follows before anyone is answered. The
       journal is one log in commit order, so flushing the later write flushes this one too:
       intake journals once per trigger, at its last write, instead of at each of three. Each
-      journaled write waits for an fsync under the collection's lock, and at 50 triggers/s the
+      journaled write waits for the journal's flush (on the embedded server with
+      `embedded_mongodb_fsync`, an fsync under the collection's lock), and at 50 triggers/s the
       three queued behind each other (`onestop bench --api-load`);
     - one that can be rebuilt if a crash loses it (a projection, from Temporal);
     - a simulated agency's own registry, whose durability is the agency's business."""

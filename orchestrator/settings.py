@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         le=19,
         description="how much the worker and the simulators lower their CPU priority (onestop/priority.py)",
     )
+    embedded_mongodb_fsync: bool = Field(
+        default=False,
+        description=(
+            "the embedded MongoDB-wire server fsyncs its journal at each journaled write: survives "
+            "a power cut too; a kill -9 of any process is survived either way (orchestrator/embedded.py)"
+        ),
+    )
     worker_max_cached_workflows: int = Field(
         default=1_000,
         ge=0,
