@@ -6,8 +6,6 @@ and the read model equals Temporal's view."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -42,14 +40,11 @@ class Database:
         )
 
     async def start(self) -> None:
-        self.server.processes.clear()
         self.server.start_mongodb()
         await self.server.wait_ready()
 
     def kill(self) -> None:
-        proc = self.server.processes[-1]
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        self.server.kill("secantusdb")
 
     def stop(self) -> None:
         self.server.stop()
