@@ -66,9 +66,7 @@ async def separate_processes(
     queued behind them (`onestop dev` keeps one server for both: it is a development stack)."""
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
     servers = EmbeddedServers.scratch(home / "servers", fsync=settings.embedded_mongodb_fsync)
-    agencies_db = EmbeddedServers(
-        home=home / "agencies-db", temporal_port=0, temporal_ui_port=None, mongodb_port=free_port()
-    )
+    agencies_db = EmbeddedServers.mongodb_only(home / "agencies-db")
     children: list[subprocess.Popen[bytes]] = []
     try:
         agencies_db.start_mongodb()

@@ -53,12 +53,8 @@ class ChaosStack:
             mongodb_port=free_port(),
             log_dir=self.home / "logs",
         )
-        self.registry = EmbeddedServers(
-            home=self.home / "agencies",
-            temporal_port=0,
-            temporal_ui_port=None,
-            mongodb_port=free_port(),
-            log_dir=self.home / "logs" / "agencies",
+        self.registry = EmbeddedServers.mongodb_only(
+            self.home / "agencies", log_dir=self.home / "logs" / "agencies"
         )
         self.supervisor = Supervisor()
         self.settings = Settings.model_validate(

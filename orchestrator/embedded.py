@@ -98,6 +98,19 @@ class EmbeddedServers:
         servers.start_mongodb()
         return servers
 
+    @classmethod
+    def mongodb_only(cls, home: Path, *, fsync: bool = False, log_dir: Path | None = None) -> EmbeddedServers:
+        """A MongoDB-wire server alone on a free port, not started yet (`start_mongodb`): the
+        simulated agencies' registry, or a database a test kills and starts again."""
+        return cls(
+            home=home,
+            temporal_port=0,
+            temporal_ui_port=None,
+            mongodb_port=free_port(),
+            log_dir=log_dir,
+            fsync=fsync,
+        )
+
     @property
     def temporal_address(self) -> str:
         return f"127.0.0.1:{self.temporal_port}"

@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from orchestrator.embedded import JOURNAL_WRITE_ONLY, EmbeddedServers, free_port
+from orchestrator.embedded import JOURNAL_WRITE_ONLY, EmbeddedServers
 from orchestrator.mongo import connect
 
 WRITERS = 6
@@ -21,18 +21,12 @@ def _environment(pid: int) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
 
 
-def _database(home: Path, *, fsync: bool = False) -> EmbeddedServers:
-    return EmbeddedServers(
-        home=home, temporal_port=0, temporal_ui_port=None, mongodb_port=free_port(), fsync=fsync
-    )
-
-
 def test_the_sessions_database_server_journals_without_fsync(servers: EmbeddedServers) -> None:
     assert _environment(servers.named["secantusdb"].pid)["WIREDTIGER_CONFIG"] == JOURNAL_WRITE_ONLY
 
 
 async def test_the_fsync_setting_leaves_the_servers_own_configuration(tmp_path: Path) -> None:
-    database = _database(tmp_path, fsync=True)
+    database = EmbeddedServers.mongodb_only(tmp_path, fsync=True)
     database.start_mongodb()
     try:
         await database.wait_ready()
@@ -43,7 +37,7 @@ async def test_the_fsync_setting_leaves_the_servers_own_configuration(tmp_path: 
 
 
 async def test_every_acknowledged_journaled_write_outlives_a_kill_9(tmp_path: Path) -> None:
-    database = _database(tmp_path)
+    database = EmbeddedServers.mongodb_only(tmp_path)
     database.start_mongodb()
     try:
         await database.wait_ready()

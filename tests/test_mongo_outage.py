@@ -17,7 +17,7 @@ from pymongo import AsyncMongoClient
 
 from onestop.stack import running_stack
 from orchestrator.contracts import CaseState
-from orchestrator.embedded import EmbeddedServers, free_port
+from orchestrator.embedded import EmbeddedServers
 from orchestrator.mongo import Document
 from orchestrator.settings import Settings
 from orchestrator.temporal_client import connect_temporal, workflow_id
@@ -35,9 +35,7 @@ class Database:
     """One SecantusDB process that a test can kill -9 and start again on the same files."""
 
     def __init__(self, home: Path) -> None:
-        self.server = EmbeddedServers(
-            home=home, temporal_port=0, temporal_ui_port=None, mongodb_port=free_port()
-        )
+        self.server = EmbeddedServers.mongodb_only(home)
 
     async def start(self) -> None:
         self.server.start_mongodb()
