@@ -65,8 +65,10 @@ async def separate_processes(
     do: in OneStop's they were 8 writes per case beside OneStop's 4, and OneStop's requests
     queued behind them (`onestop dev` keeps one server for both: it is a development stack)."""
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
-    servers = EmbeddedServers.scratch(home / "servers", fsync=settings.embedded_mongodb_fsync)
-    agencies_db = EmbeddedServers.mongodb_only(home / "agencies-db")
+    servers = EmbeddedServers.scratch(
+        home / "servers", fsync=settings.embedded_mongodb_fsync, temporal_nice=settings.background_nice
+    )
+    agencies_db = EmbeddedServers.mongodb_only(home / "agencies-db", nice=settings.background_nice)
     children: list[subprocess.Popen[bytes]] = []
     try:
         agencies_db.start_mongodb()
@@ -146,8 +148,10 @@ def _onestop() -> str:
 
 
 def _spawn(args: list[str], name: str, env: dict[str, str], home: Path) -> subprocess.Popen[bytes]:
+    """In a session of its own, as `onestop dev` starts it: so its CPU priority is its own too
+    (`orchestrator/cpu_priority.py`), not shared with the load generator's session."""
     with open(home / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 async def _wait_healthy(

@@ -32,6 +32,7 @@ def embedded(settings: Settings, ui: bool) -> EmbeddedServers | None:
         temporal_ui_port=settings.temporal_ui_port if ui else None,
         mongodb_port=settings.mongodb_port,
         fsync=settings.embedded_mongodb_fsync,
+        temporal_nice=settings.background_nice,
     )
     if settings.embedded_temporal:
         servers.start_temporal()

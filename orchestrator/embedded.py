@@ -20,6 +20,7 @@ from pathlib import Path
 
 import structlog
 
+from orchestrator.cpu_priority import lower_autogroup, nice_command
 from orchestrator.search_attributes import dev_server_args
 
 log = structlog.get_logger(__name__)
@@ -84,22 +85,36 @@ class EmbeddedServers:
     log_dir: Path | None = None
     fsync: bool = False
     """Whether a journaled write waits for the disk too (see `JOURNAL_WRITE_ONLY`)."""
+    temporal_nice: int = 0
+    """How far the Temporal server lowers its CPU priority (`cpu_priority`). On one machine with
+    the API (`onestop dev`) its work is mostly the worker's drain, which is background already;
+    a trigger's answer waits on the MongoDB-wire server only (its workflow starts after it)."""
+    mongodb_nice: int = 0
+    """The same for the MongoDB-wire server: for one that only background parts use (the
+    simulated agencies' registry); OneStop's own serves the API and stays at 0."""
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     named: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @classmethod
-    def scratch(cls, home: Path, *, fsync: bool = False) -> EmbeddedServers:
+    def scratch(cls, home: Path, *, fsync: bool = False, temporal_nice: int = 0) -> EmbeddedServers:
         """Both servers, headless, on free ports: for test sessions and benchmarks."""
         servers = cls(
-            home=home, temporal_port=free_port(), temporal_ui_port=None, mongodb_port=free_port(), fsync=fsync
+            home=home,
+            temporal_port=free_port(),
+            temporal_ui_port=None,
+            mongodb_port=free_port(),
+            fsync=fsync,
+            temporal_nice=temporal_nice,
         )
         servers.start_temporal()
         servers.start_mongodb()
         return servers
 
     @classmethod
-    def mongodb_only(cls, home: Path, *, fsync: bool = False, log_dir: Path | None = None) -> EmbeddedServers:
+    def mongodb_only(
+        cls, home: Path, *, fsync: bool = False, log_dir: Path | None = None, nice: int = 0
+    ) -> EmbeddedServers:
         """A MongoDB-wire server alone on a free port, not started yet (`start_mongodb`): the
         simulated agencies' registry, or a database a test kills and starts again."""
         return cls(
@@ -109,6 +124,7 @@ class EmbeddedServers:
             mongodb_port=free_port(),
             log_dir=log_dir,
             fsync=fsync,
+            mongodb_nice=nice,
         )
 
     @property
@@ -148,7 +164,7 @@ class EmbeddedServers:
             # and fail on every payload. Support staff set the endpoint in the UI's own codec
             # settings, with credentials included (README, "Encrypted payloads").
             args += ["--ui-port", str(self.temporal_ui_port)]
-        self._spawn("temporal", args, self.temporal_port)
+        self._spawn("temporal", args, self.temporal_port, nice=self.temporal_nice)
 
     def start_mongodb(self) -> None:
         storage = self.home / "mongodb"
@@ -169,7 +185,7 @@ class EmbeddedServers:
             "--standalone",
         ]
         env = None if self.fsync else {**os.environ, "WIREDTIGER_CONFIG": JOURNAL_WRITE_ONLY}
-        self._spawn("secantusdb", args, self.mongodb_port, env)
+        self._spawn("secantusdb", args, self.mongodb_port, env, nice=self.mongodb_nice)
 
     async def wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -208,13 +224,21 @@ class EmbeddedServers:
     def _logs(self) -> Path:
         return self.log_dir or self.home / "logs"
 
-    def _spawn(self, name: str, args: list[str], port: int, env: dict[str, str] | None = None) -> None:
+    def _spawn(
+        self, name: str, args: list[str], port: int, env: dict[str, str] | None = None, *, nice: int = 0
+    ) -> None:
         self._logs.mkdir(parents=True, exist_ok=True)
         with open(self._logs / f"{name}.log", "ab") as out:
             # A process group of its own, so Ctrl-C reaches us first and we stop it cleanly.
             proc = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+                nice_command(nice, args),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
             )
+        if nice > 0:
+            lower_autogroup(proc.pid, nice)  # its session is its own: so is its autogroup
         self.processes.append(proc)
         self.named[name] = proc
         self.ports[name] = port

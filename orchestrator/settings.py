@@ -83,10 +83,13 @@ class Settings(BaseSettings):
         description="run workflow code in the SDK's sandbox too (the workflow tests and replays always do)",
     )
     background_nice: int = Field(
-        default=10,
+        default=19,
         ge=0,
         le=19,
-        description="how much the worker and the simulators lower their CPU priority (onestop/priority.py)",
+        description=(
+            "how much the worker, the simulators and the embedded Temporal server lower their CPU "
+            "priority (onestop/priority.py)"
+        ),
     )
     embedded_mongodb_fsync: bool = Field(
         default=False,
