@@ -10,23 +10,25 @@ read back through the API: a case the API accepted and cannot find is lost.
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass
 
+import httptools
 import httpx
 
 from onestop.bench import FAN_OUT_TYPE, fan_out_yaml
 from onestop.bench_processes import separate_processes
 from onestop.bench_results import ApiLoadRun, Machine
+from onestop.load_client import ConnectionLost, LoadClient
 from onestop.process_cpu import CpuSnapshot
 from orchestrator.auth import Principal, Role, issue_token
 from orchestrator.settings import Settings
 
 _FAN_OUT = 7
 _READ_CONCURRENCY = 20
-_MAX_CONNECTIONS = 500
 
 
 @dataclass(frozen=True)
@@ -53,33 +55,39 @@ async def run_api_load(settings: Settings, rate: float, seconds: float) -> ApiLo
             }
             for i in range(offered)
         ]
-        limits = httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS)
-        async with httpx.AsyncClient(base_url=procs.api_url, timeout=30, limits=limits) as http:
-            await _trigger(http, tokens[0])  # warm-up: connections, the catalog, the first start
+        sender = LoadClient(s.api_host, s.api_port, timeout=30)
+        try:
+            await _trigger(sender, tokens[0])  # warm-up: a connection, the catalog, the first start
             before = CpuSnapshot.take(procs.pids)
             started = time.perf_counter()
 
             async def paced(i: int) -> _Answer:
                 await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
-                return await _trigger(http, tokens[i])
+                return await _trigger(sender, tokens[i])
 
             answers = await asyncio.gather(*[paced(i) for i in range(offered)])
             cpu = before.ms_per_case(CpuSnapshot.take(procs.pids), offered)
+        finally:
+            await sender.close()
+        limits = httpx.Limits(max_connections=_READ_CONCURRENCY)
+        async with httpx.AsyncClient(base_url=procs.api_url, timeout=30, limits=limits) as http:
             lost = await _lost(http, [a for a in answers if a.status == 202])
     return _summary(machine, answers, rate, seconds, lost, cpu)
 
 
-async def _trigger(http: httpx.AsyncClient, citizen: dict[str, str]) -> _Answer:
+_BODY = json.dumps({"type": FAN_OUT_TYPE, "data": {}}).encode()
+
+
+async def _trigger(sender: LoadClient, citizen: dict[str, str]) -> _Answer:
     sent = time.perf_counter()
     try:
-        response = await http.post(
-            "/v1/life-events", json={"type": FAN_OUT_TYPE, "data": {}}, headers=citizen
-        )
-    except httpx.TransportError as exc:  # not answered: counted under `other` by the error's name
+        reply = await sender.post_json("/v1/life-events", _BODY, citizen)
+    except (OSError, TimeoutError, ConnectionLost, httptools.HttpParserError) as exc:
+        # Not answered: counted under `other` by the error's name.
         return _Answer(0, (time.perf_counter() - sent) * 1000, False, None, citizen, type(exc).__name__)
     ms = (time.perf_counter() - sent) * 1000
-    case_id = response.json().get("case_id") if response.status_code == 202 else None
-    return _Answer(response.status_code, ms, "retry-after" in response.headers, case_id, citizen, "")
+    case_id = json.loads(reply.body).get("case_id") if reply.status == 202 else None
+    return _Answer(reply.status, ms, "retry-after" in reply.headers, case_id, citizen, "")
 
 
 async def _lost(http: httpx.AsyncClient, accepted: list[_Answer]) -> int:
