@@ -23,7 +23,7 @@ class Reply:
     body: bytes
 
 
-class ConnectionLost(Exception):
+class ConnectionLost(ConnectionError):
     """The server closed the connection before its answer was complete."""
 
 

@@ -50,7 +50,7 @@ print(pathlib.Path("/proc/self/autogroup").read_text().split()[-1])
 def _autogroup_nice(pid: int | str) -> int | None:
     """The nice value of `pid`'s autogroup; None where the kernel keeps no autogroups."""
     try:
-        return int((Path(f"/proc/{pid}/autogroup").read_text()).split()[-1])
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
     except FileNotFoundError:
         return None
 
