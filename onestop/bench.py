@@ -64,6 +64,7 @@ FAN_OUT = [
     ("pension_office", "stop_pension"),
 ]
 SERIAL_RUNS = 20
+"""Serial turns per round (`measure_serial`), taken after all of them."""
 FAN_OUT_TYPE = "bench_fan_out"
 # The longest server-side timer a run's calls leave (a step's attempt timeout, which bare
 # Temporal's activities use too), and a margin for the server to work through them.
@@ -91,15 +92,14 @@ def write_catalog(folder: Path, source: Path, k: int) -> None:
 
 
 async def measure(
-    name: str,
     run_one: Callable[[], Awaitable[object]],
     n: int,
     concurrency: int,
     pids: dict[str, int],
     settle_seconds: float,
-) -> BenchResult:
-    """`pids`: the processes whose CPU per case is reported, by name. The CPU counts every case
-    of the run (concurrent and serial) and the server's work they leave, for `settle_seconds`
+) -> tuple[float, dict[str, float]]:
+    """Throughput of `n` cases at `concurrency`, and the CPU per case of `pids` (the processes
+    reported, by name): over the cases and the server's work they leave, for `settle_seconds`
     after the last (0 only for a check of the report's shape)."""
     await run_one()  # warm-up
     gate = asyncio.Semaphore(concurrency)
@@ -112,15 +112,26 @@ async def measure(
     started = time.perf_counter()
     await asyncio.gather(*[gated() for _ in range(n)])
     rate = n / (time.perf_counter() - started)
-    started = time.perf_counter()
-    for _ in range(SERIAL_RUNS):
-        await run_one()
-    serial_ms = (time.perf_counter() - started) / SERIAL_RUNS * 1000
     await asyncio.sleep(settle_seconds)
-    cpu = before.ms_per_case(CpuSnapshot.take(pids), n + SERIAL_RUNS)
-    return BenchResult(
-        name=name, workflows_per_s=round(rate, 2), serial_ms=round(serial_ms, 1), cpu_ms_per_case=cpu
-    )
+    return round(rate, 2), before.ms_per_case(CpuSnapshot.take(pids), n)
+
+
+async def measure_serial(runners: dict[str, Runner], runs: int) -> dict[str, float]:
+    """Median latency of one case at a time, per configuration, measured in turns: one case of
+    each, `runs` times, each turn starting with the next configuration. A 2-core machine shared
+    with other work changes speed from one minute to the next (bare Temporal alone: 58 to 113 ms
+    within one run, 2026-12-03); configurations measured one after another each met a different
+    machine, and their ratio moved from 0.99x to 1.49x between runs. Taken in turns they meet the
+    same one, and the median ignores the odd case that waited for something else."""
+    names = list(runners)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    for turn in range(runs):
+        for i in range(len(names)):
+            name = names[(turn + i) % len(names)]
+            started = time.perf_counter()
+            await runners[name]()
+            latencies[name].append((time.perf_counter() - started) * 1000)
+    return {name: round(statistics.median(values), 1) for name, values in latencies.items()}
 
 
 Runner = Callable[[], Awaitable[object]]
@@ -206,12 +217,14 @@ async def run_bench(
                 ),
                 "engine, HTTP sims": await stack.enter_async_context(_engine(client, settings, None)),
             }
-            samples: dict[str, list[BenchResult]] = {name: [] for name in runners}
+            samples: dict[str, list[tuple[float, dict[str, float]]]] = {name: [] for name in runners}
             for _ in range(rounds):
                 for name, run_one in runners.items():
-                    samples[name].append(await measure(name, run_one, n, concurrency, pids, settle_seconds))
+                    samples[name].append(await measure(run_one, n, concurrency, pids, settle_seconds))
+            # Last: the timers its cases leave would be charged to no run's CPU.
+            serial = await measure_serial(runners, SERIAL_RUNS * rounds)
             rss = rss_mb(os.getpid())
-        results = [_median(name, results) for name, results in samples.items()]
+        results = [_median(name, runs, serial[name]) for name, runs in samples.items()]
         bare = results[0]
         return ThroughputRun(
             machine=machine,
@@ -231,15 +244,14 @@ async def run_bench(
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _median(name: str, results: list[BenchResult]) -> BenchResult:
-    processes = results[0].cpu_ms_per_case
+def _median(name: str, runs: list[tuple[float, dict[str, float]]], serial_ms: float) -> BenchResult:
+    """A configuration's median throughput and CPU per process over its rounds."""
+    processes = runs[0][1]
     return BenchResult(
         name=name,
-        workflows_per_s=round(statistics.median(r.workflows_per_s for r in results), 2),
-        serial_ms=round(statistics.median(r.serial_ms for r in results), 1),
-        cpu_ms_per_case={
-            p: round(statistics.median(r.cpu_ms_per_case[p] for r in results), 1) for p in processes
-        },
+        workflows_per_s=round(statistics.median(rate for rate, _ in runs), 2),
+        serial_ms=serial_ms,
+        cpu_ms_per_case={p: round(statistics.median(cpu[p] for _, cpu in runs), 1) for p in processes},
     )
 
 

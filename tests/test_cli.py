@@ -118,7 +118,7 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
         "engine, in-process",
         "engine, HTTP sims",
     ]
-    assert all(r["workflows_per_s"] > 0 for r in summary["results"])
+    assert all(r["workflows_per_s"] > 0 and r["serial_ms"] > 0 for r in summary["results"])
     assert "x bare" in result.stdout and "CPU ms per case" in result.stdout
     kept = json.loads(out.read_text())["throughput"]
     assert kept == summary

@@ -1,0 +1,26 @@
+"""The bench measures serial latency in turns, so every configuration meets the same machine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from onestop.bench import measure_serial
+
+
+async def test_configurations_take_turns_and_each_turn_starts_with_the_next() -> None:
+    order: list[str] = []
+
+    def runner(name: str, seconds: float) -> Callable[[], Awaitable[None]]:
+        async def one() -> None:
+            order.append(name)
+            await asyncio.sleep(seconds)
+
+        return one
+
+    medians = await measure_serial(
+        {"a": runner("a", 0.001), "b": runner("b", 0.02), "c": runner("c", 0.001)}, runs=4
+    )
+    assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
+    assert set(medians) == {"a", "b", "c"}
+    assert medians["b"] >= 20 > medians["a"]
