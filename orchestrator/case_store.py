@@ -75,10 +75,14 @@ class CaseStore:
         request_hash: str,
         agency_titles: dict[str, str] | None = None,
         linked_from: str | None = None,
+        *,
+        journaled: bool = False,
     ) -> tuple[CaseRecord, bool]:
         """Insert a new case, or return the one already stored under that id (created=False);
-        `linked_from`: the case whose offer the citizen accepted to start this one. Unjournaled:
-        the caller's next write, journaled, makes it durable before anyone is answered."""
+        `linked_from`: the case whose offer the citizen accepted to start this one. Unjournaled
+        unless `journaled`: the caller's next write, journaled, makes it durable before anyone is
+        answered. A caller that sends a journaled write beside this one, not after it, journals
+        both: the other's flush may come before this one is in the log."""
         at = now()
         record = CaseRecord(
             case_id=case_id,
@@ -106,7 +110,8 @@ class CaseStore:
             linked_from=linked_from,
         )
         try:
-            await self._unjournaled.insert_one({"_id": case_id, **record.model_dump(mode="python")})
+            target = self._cases if journaled else self._unjournaled
+            await target.insert_one({"_id": case_id, **record.model_dump(mode="python")})
         except DuplicateKeyError:
             return await self.get(case_id), False
         return record, True

@@ -7,9 +7,12 @@ the retry finds the stored case and (re)starts the workflow under the same id.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 
 import structlog
 from pydantic import JsonValue
@@ -94,15 +97,21 @@ class CaseIntake:
         structlog.contextvars.bind_contextvars(case_id=case_id, workflow_id=workflow_id(case_id))
         definition_id = await self._definitions.pin(definition)
         terms = agency_terms(catalog.directory, definition)
-        record, created = await self._cases.create(
+        titles = {k: t.title for k, t in terms.items()}
+        create = functools.partial(
+            self._cases.create,
             case_id,
             citizen_id,
             definition,
             definition_id,
             request_hash,
-            {k: t.title for k, t in terms.items()},
+            titles,
             linked_from,
         )
+        if idempotency_key:
+            record, created = await create()
+        else:
+            record, created = await self._create_with_data(create, case_id, citizen_id, clean, request_hash)
         if not created:
             if record.citizen_id != citizen_id or record.request_hash != request_hash:
                 raise IdempotencyConflict(idempotency_key or "")
@@ -111,8 +120,10 @@ class CaseIntake:
             # A retry restarts the case exactly as it was pinned, even if the catalog changed since.
             definition = await self._definitions.get(record.definition_id)
             terms = agency_terms(catalog.directory, definition)
-        # After the case, so personal data is only ever stored under the request that owns the case.
-        await self._vault.put(case_id, citizen_id, clean)
+        if idempotency_key:
+            # After the case: a key the citizen reused for other data finds the case of the first
+            # request above, and must not store its data under it.
+            await self._vault.put(case_id, citizen_id, clean)
         facts = definition.facts(clean)
         case = LifeEventInput(
             case_id=case_id,
@@ -127,6 +138,38 @@ class CaseIntake:
             await self._start_now(case, idempotency_key)
         log.info("case_accepted", case_id=case_id, type=type_, created=created)
         return record, created
+
+    async def _create_with_data(
+        self,
+        create: Callable[..., Awaitable[tuple[CaseRecord, bool]]],
+        case_id: str,
+        citizen_id: str,
+        data: dict[str, JsonValue],
+        request_hash: str,
+    ) -> tuple[CaseRecord, bool]:
+        """The case and its data, written side by side: one database round trip on the citizen's
+        wait instead of two (`onestop bench`). Only where no key names the case: its id is new, or
+        an identical report's (the same citizen and data, `RecentTriggers`), so no other request's
+        data can be under it. Both writes are journaled: neither follows the other.
+
+        A case that could not be recorded keeps none of the data stored beside it; data already
+        there (the identical report's) is left as it was."""
+        created, stored = await asyncio.gather(
+            create(journaled=True), self._vault.put(case_id, citizen_id, data), return_exceptions=True
+        )
+        recorded = not isinstance(created, BaseException) and (
+            created[1] or (created[0].citizen_id, created[0].request_hash) == (citizen_id, request_hash)
+        )
+        if stored is True and not recorded:
+            try:
+                await self._vault.discard(case_id)
+            except Exception:  # the case's id alone: its data stays until a retry reuses the id
+                log.warning("case_data_not_discarded", case_id=case_id)
+        if isinstance(created, BaseException):
+            raise created
+        if isinstance(stored, BaseException):
+            raise stored
+        return created
 
     async def _start_now(self, case: LifeEventInput, idempotency_key: str | None) -> None:
         try:

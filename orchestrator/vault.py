@@ -8,7 +8,6 @@ since the store does not need to tell them apart. Values are never logged.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from datetime import datetime
 from typing import Any
@@ -28,8 +27,9 @@ class CaseDataStore:
         self._data = db.case_data
         self._sealer = sealer
 
-    async def put(self, case_id: str, citizen_id: str, data: dict[str, Any]) -> None:
-        """Idempotent: a retried trigger stores the same data again under the same case."""
+    async def put(self, case_id: str, citizen_id: str, data: dict[str, Any]) -> bool:
+        """Idempotent: a retried trigger stores the same data again under the same case. True
+        when this call stored it (there was none), False when the case's data was there already."""
         scope = _scope(case_id)
         sealed = {
             "citizen_id": self._sealer.seal(scope, _SUBJECT, citizen_id),
@@ -37,8 +37,16 @@ class CaseDataStore:
             "data": self._sealer.seal_all(scope, {k: v for k, v in data.items() if v is not None}, "data."),
         }
         # Two concurrent upserts of one new _id can both try to insert; the loser has nothing to add.
-        with contextlib.suppress(DuplicateKeyError):
-            await self._data.update_one({"_id": case_id}, {"$setOnInsert": sealed}, upsert=True)
+        try:
+            result = await self._data.update_one({"_id": case_id}, {"$setOnInsert": sealed}, upsert=True)
+        except DuplicateKeyError:
+            return False
+        return result.upserted_id is not None
+
+    async def discard(self, case_id: str) -> None:
+        """The data `put` just stored for a case that could not be recorded: personal data is
+        never kept without the case that owns it."""
+        await self._data.delete_one({"_id": case_id})
 
     async def answer(self, case_id: str, question: str, data: dict[str, Any]) -> bool:
         """Store the citizen's answer to one question, once. True also when this same answer is

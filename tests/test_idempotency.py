@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client
 
+from orchestrator.mongo import Document
+from orchestrator.settings import Settings
 from orchestrator.temporal_client import workflow_id
+from orchestrator.vault import CaseDataStore
 from tests.support import MOVE, CaseWatcher
 
 
@@ -34,13 +38,18 @@ async def test_same_key_other_citizen_is_another_case(watcher: CaseWatcher, citi
     assert mine != theirs
 
 
-async def test_same_key_different_request_is_409(watcher: CaseWatcher, citizen: str) -> None:
+async def test_same_key_different_request_is_409(
+    watcher: CaseWatcher, citizen: str, db: AsyncDatabase[Document], settings: Settings
+) -> None:
     case_id = await watcher.start(citizen, "moving_house", MOVE, key="k-409")
     response = await watcher.trigger(
         citizen, "moving_house", {**MOVE, "new_address": "elsewhere"}, key="k-409"
     )
     assert response.status_code == 409
     assert "Idempotency-Key" in response.json()["detail"]
+    # The refused request's data is stored nowhere, least of all under the first request's case.
+    _, stored = await CaseDataStore(db, settings.vault_sealer()).request(case_id, ["new_address"])
+    assert stored == {"new_address": MOVE["new_address"]}
     case = await watcher.wait(citizen, case_id)
     assert case["status"] == "completed"
 
