@@ -186,7 +186,9 @@ async def run_bench(
     settle_seconds: float,
 ) -> ThroughputRun:
     """Every configuration runs `rounds` times, interleaved, and reports its median: on a shared
-    2-core machine one run of bare Temporal alone varies by ±15%."""
+    2-core machine one run of bare Temporal alone varies by ±15%, and by ±25% on 2026-12-03. A
+    ratio is the median of each round's own (the engine's rate over bare Temporal's in the same
+    round, a minute apart at most), not of medians that may come from a fast and a slow minute."""
     machine = Machine.here()  # the code measured is the code at the start
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
     servers = EmbeddedServers.scratch(home, fsync=settings.embedded_mongodb_fsync)
@@ -218,14 +220,15 @@ async def run_bench(
                 "engine, HTTP sims": await stack.enter_async_context(_engine(client, settings, None)),
             }
             samples: dict[str, list[tuple[float, dict[str, float]]]] = {name: [] for name in runners}
-            for _ in range(rounds):
-                for name, run_one in runners.items():
-                    samples[name].append(await measure(run_one, n, concurrency, pids, settle_seconds))
+            for round_ in range(rounds):
+                for name in _in_turn(list(runners), round_):
+                    samples[name].append(await measure(runners[name], n, concurrency, pids, settle_seconds))
             # Last: the timers its cases leave would be charged to no run's CPU.
             serial = await measure_serial(runners, SERIAL_RUNS * rounds)
             rss = rss_mb(os.getpid())
         results = [_median(name, runs, serial[name]) for name, runs in samples.items()]
         bare = results[0]
+        bare_rates = [rate for rate, _ in samples[bare.name]]
         return ThroughputRun(
             machine=machine,
             cases=n,
@@ -234,7 +237,13 @@ async def run_bench(
             rounds=rounds,
             results=results,
             throughput_ratio={
-                r.name: round(r.workflows_per_s / bare.workflows_per_s, 3) for r in results[1:]
+                r.name: round(
+                    statistics.median(
+                        rate / b for (rate, _), b in zip(samples[r.name], bare_rates, strict=True)
+                    ),
+                    3,
+                )
+                for r in results[1:]
             },
             serial_ratio={r.name: round(r.serial_ms / bare.serial_ms, 3) for r in results[1:]},
             worker_rss_mb=round(rss, 1),
@@ -242,6 +251,13 @@ async def run_bench(
     finally:
         servers.stop()
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _in_turn(names: list[str], round_: int) -> list[str]:
+    """Round `round_`'s order: each round starts with the next configuration, so none is always
+    measured first, when the machine has just settled, or last."""
+    start = round_ % len(names)
+    return names[start:] + names[:start]
 
 
 def _median(name: str, runs: list[tuple[float, dict[str, float]]], serial_ms: float) -> BenchResult:
@@ -257,13 +273,13 @@ def _median(name: str, runs: list[tuple[float, dict[str, float]]], serial_ms: fl
 
 def report(run: ThroughputRun) -> str:
     """One line per configuration, then CPU per case per process, then the run as JSON."""
-    bare = run.results[0]
     lines = []
     for r in run.results:
-        ratio = r.workflows_per_s / bare.workflows_per_s
+        ratio = run.throughput_ratio.get(r.name, 1.0)
+        serial = run.serial_ratio.get(r.name, 1.0)
         lines.append(
             f"{r.name:>20}: {r.workflows_per_s:6.1f} workflows/s ({ratio:.2f}x bare) at concurrency"
-            f" {run.concurrency}; serial {r.serial_ms:5.0f} ms ({r.serial_ms / bare.serial_ms:.2f}x bare)"
+            f" {run.concurrency}; serial {r.serial_ms:5.0f} ms ({serial:.2f}x bare)"
         )
     for r in run.results:
         cpu = ", ".join(f"{p} {ms:.1f}" for p, ms in r.cpu_ms_per_case.items())

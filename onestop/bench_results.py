@@ -52,8 +52,12 @@ class ThroughputRun(BaseModel):
     fan_out: int
     rounds: int
     results: list[BenchResult]
-    throughput_ratio: dict[str, float]
-    serial_ratio: dict[str, float]
+    throughput_ratio: dict[str, float] = Field(
+        description="per configuration: the median over rounds of its rate over bare Temporal's in that round"
+    )
+    serial_ratio: dict[str, float] = Field(
+        description="per configuration: its median serial latency over bare Temporal's, measured in turns"
+    )
     worker_rss_mb: float = Field(description="the bench process (driver and workers) at the end")
 
 

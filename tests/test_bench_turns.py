@@ -1,11 +1,11 @@
-"""The bench measures serial latency in turns, so every configuration meets the same machine."""
+"""The bench measures its configurations in turns, so every one meets the same machine."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from onestop.bench import measure_serial
+from onestop.bench import _in_turn, measure_serial
 
 
 async def test_configurations_take_turns_and_each_turn_starts_with_the_next() -> None:
@@ -24,3 +24,13 @@ async def test_configurations_take_turns_and_each_turn_starts_with_the_next() ->
     assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
     assert set(medians) == {"a", "b", "c"}
     assert medians["b"] >= 20 > medians["a"]
+
+
+def test_each_round_starts_with_the_next_configuration() -> None:
+    names = ["bare", "engine", "sims"]
+    assert [_in_turn(names, r) for r in range(4)] == [
+        ["bare", "engine", "sims"],
+        ["engine", "sims", "bare"],
+        ["sims", "bare", "engine"],
+        ["bare", "engine", "sims"],
+    ]
