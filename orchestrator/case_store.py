@@ -63,7 +63,7 @@ class CaseStore:
         # serial case 60% more latency here. The outcome is journaled: no later write follows it,
         # and a database crash that lost it left a completed case `running` until the sweep (a
         # flaky `test_mongo_outage`). A new case is journaled by the citizen's data, the intake's
-        # next and last write (`unjournaled`).
+        # next and last write (`unjournaled`), or by its own journaled insert beside that write.
         self._unjournaled = unjournaled(db, "cases")
 
     async def create(

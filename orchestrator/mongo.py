@@ -31,7 +31,7 @@ def unjournaled(db: AsyncDatabase[Document], name: str) -> AsyncCollection[Docum
 
     - one a later journaled write to the same server follows before anyone is answered. The
       journal is one log in commit order, so flushing the later write flushes this one too:
-      intake journals once per trigger, at its last write, instead of at each of three. Each
+      intake journals at its last round trip only (the report's claim goes unjournaled). Each
       journaled write waits for the journal's flush (on the embedded server with
       `embedded_mongodb_fsync`, an fsync under the collection's lock), and at 50 triggers/s the
       three queued behind each other (`onestop bench --api-load`);
