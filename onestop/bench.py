@@ -91,8 +91,12 @@ def write_catalog(folder: Path, source: Path, k: int) -> None:
     (folder / f"{FAN_OUT_TYPE}.yaml").write_text(fan_out_yaml(k))
 
 
+Runner = Callable[[], Awaitable[object]]
+"""One case of a configuration, from its start to its end."""
+
+
 async def measure(
-    run_one: Callable[[], Awaitable[object]],
+    run_one: Runner,
     n: int,
     concurrency: int,
     pids: dict[str, int],
@@ -123,18 +127,13 @@ async def measure_serial(runners: dict[str, Runner], runs: int) -> dict[str, flo
     within one run, 2026-12-03); configurations measured one after another each met a different
     machine, and their ratio moved from 0.99x to 1.49x between runs. Taken in turns they meet the
     same one, and the median ignores the odd case that waited for something else."""
-    names = list(runners)
-    latencies: dict[str, list[float]] = {name: [] for name in names}
+    latencies: dict[str, list[float]] = {name: [] for name in runners}
     for turn in range(runs):
-        for i in range(len(names)):
-            name = names[(turn + i) % len(names)]
+        for name in _in_turn(list(runners), turn):
             started = time.perf_counter()
             await runners[name]()
             latencies[name].append((time.perf_counter() - started) * 1000)
     return {name: round(statistics.median(values), 1) for name, values in latencies.items()}
-
-
-Runner = Callable[[], Awaitable[object]]
 
 
 @asynccontextmanager
