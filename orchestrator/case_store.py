@@ -45,6 +45,10 @@ class CaseRecord(CaseView):
     revision_at: datetime | None = Field(default=None, description="workflow time of the projection")
     revision_key: str = Field(default="", description="orders projections: workflow time, then revision")
 
+    def asked_by(self, citizen_id: str, request_hash: str) -> bool:
+        """Whether this case is the one this citizen's request (by its hash) asked for."""
+        return (self.citizen_id, self.request_hash) == (citizen_id, request_hash)
+
     def view(self) -> CaseView:
         """The public view: workflow timeline and notes merged in time order."""
         view = CaseView.model_validate(self.model_dump(include=set(CaseView.model_fields)))

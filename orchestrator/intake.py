@@ -113,7 +113,7 @@ class CaseIntake:
         else:
             record, created = await self._create_with_data(create, case_id, citizen_id, clean, request_hash)
         if not created:
-            if record.citizen_id != citizen_id or record.request_hash != request_hash:
+            if not record.asked_by(citizen_id, request_hash):
                 raise IdempotencyConflict(idempotency_key or "")
             if record.started:
                 return record, False  # its workflow ran (and may be long gone): never run it twice
@@ -158,7 +158,7 @@ class CaseIntake:
             create(journaled=True), self._vault.put(case_id, citizen_id, data), return_exceptions=True
         )
         recorded = not isinstance(created, BaseException) and (
-            created[1] or (created[0].citizen_id, created[0].request_hash) == (citizen_id, request_hash)
+            created[1] or created[0].asked_by(citizen_id, request_hash)
         )
         if stored is True and not recorded:
             try:
