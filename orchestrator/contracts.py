@@ -38,12 +38,22 @@ class AgencyTerms(BaseModel):
         return None, self.task_queue
 
 
+CURRENT_ENGINE = 4
+"""The engine revision intake starts new cases on (`LifeEventInput.engine`; what each means:
+`workflows/engine_patches.py`)."""
+
+
 class LifeEventInput(BaseModel):
     case_id: str
     citizen_id: str
     definition: LifeEventDefinition
     facts: dict[str, JsonValue] = Field(default_factory=dict)
     agencies: dict[str, AgencyTerms] = Field(default_factory=dict)
+    engine: int = Field(
+        default=0,
+        description="the engine revision the case started on; 0 (started before revisions travelled"
+        " in the input): the run's patch markers say which changes it has",
+    )
 
     def terms(self, agency: str) -> AgencyTerms:
         """What the case pinned of `agency` (defaults for one the directory no longer had)."""

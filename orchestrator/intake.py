@@ -22,7 +22,7 @@ from orchestrator.agencies import AgencyDirectory
 from orchestrator.case_starter import CaseStarter, start_case
 from orchestrator.case_store import CaseRecord
 from orchestrator.catalog import CatalogSource
-from orchestrator.contracts import AgencyTerms, LifeEventInput
+from orchestrator.contracts import CURRENT_ENGINE, AgencyTerms, LifeEventInput
 from orchestrator.definition import LifeEventDefinition, validate_data
 from orchestrator.errors import IdempotencyConflict, Unavailable
 from orchestrator.profile_store import ProfileStore
@@ -131,6 +131,7 @@ class CaseIntake:
             definition=definition,
             facts=facts,
             agencies=terms,
+            engine=CURRENT_ENGINE,
         )
         if self._starter is not None:
             self._starter.start(case)  # accepted: the data is journaled, and the sweep backs the start

@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from orchestrator.agencies import AgencyDirectory
 from orchestrator.case_starter import start_case
 from orchestrator.case_store import CaseRecord, now
-from orchestrator.contracts import CaseState, LifeEventInput
+from orchestrator.contracts import CURRENT_ENGINE, CaseState, LifeEventInput
 from orchestrator.intake import agency_terms
 from orchestrator.profile_updates import ProfileUpdates
 from orchestrator.pseudonyms import Pseudonyms
@@ -117,6 +117,7 @@ class Reconciler:
             definition=definition,
             facts=facts,
             agencies=agency_terms(self._directory(), definition),
+            engine=CURRENT_ENGINE,
         )
         await start_case(self._temporal, self._task_queue, case)
         log.warning("orphan_case_started", case_id=record.case_id)

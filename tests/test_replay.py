@@ -41,16 +41,17 @@ from workflows.legacy.life_event_v1 import LifeEventWorkflow
 from workflows.life_event import LifeEventCase
 
 HISTORIES = Path(__file__).parent / "histories"
-RECORDING = "case_e3"
+RECORDING = "case_e4"
 """The prefix of the histories this engine records: `case_` before the `step-activity-ids`
 patch, `case_ids_` after it (each agency call's activity id names its step), `case_offers_`
 after the `offers` patch (the shipped life events declare offers: `make_offers` at completion,
 and the birth's follow-up schedule started as a child workflow), `case_quiet_` after
 `quiet-step-starts` without offers (a start is projected with its wave's next change),
 `case_quiet_offers_` with both, `case_e2_` after `engine-2` (one marker for all of them, and
-an agency's answer projected with its step's success), and `case_e3_` after `engine-3` (a success
-projected with the next wave's next change)."""
-RECORDED_BEFORE = ("case", "case_ids", "case_offers", "case_quiet", "case_quiet_offers", "case_e2")
+an agency's answer projected with its step's success), `case_e3_` after `engine-3` (a success
+projected with the next wave's next change), and `case_e4_` since engine 4 (the revision in the
+input, no marker)."""
+RECORDED_BEFORE = ("case", "case_ids", "case_offers", "case_quiet", "case_quiet_offers", "case_e2", "case_e3")
 
 
 def _replayer(*workflows: type, converter: DataConverter = pydantic_data_converter) -> Replayer:
@@ -94,6 +95,41 @@ async def test_non_deterministic_change_fails_replay(variant: type, name: str) -
     history = _load(HISTORIES / f"{name}.json")
     with pytest.raises(workflow.NondeterminismError):
         await _replayer(variant).replay_workflow(history)
+
+
+def _with_engine(name: str, engine: int | None) -> WorkflowHistory:
+    """A recorded history whose input says engine `engine` (None: says nothing, as before 4)."""
+    history = json.loads((HISTORIES / f"{name}.json").read_text())
+    [payload] = history["events"][0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"]
+    recorded = _recorded_input(history)
+    recorded.pop("engine", None)
+    if engine is not None:
+        recorded["engine"] = engine
+    payload["data"] = base64.b64encode(json.dumps(recorded).encode()).decode()
+    return WorkflowHistory.from_json(f"{name}-engine-{engine}", history)
+
+
+@pytest.mark.parametrize("scenario", ["completed", "review", "held"])
+async def test_an_engine_4_case_run_first_by_the_release_before_replays(scenario: str) -> None:
+    """A worker of the release before ignores the input's revision and records `engine-3`; the
+    engine of today consults that marker when it replays such a run."""
+    await _replayer().replay_workflow(_with_engine(f"case_e3_{scenario}", 4))
+
+
+async def test_the_input_revision_is_what_decides_a_run_without_markers() -> None:
+    """Guard of the guard: an engine-4 history read as a run of engine 0 takes the oldest path
+    and fails, so the revision in the input is what the replays above depend on."""
+    with pytest.raises(workflow.NondeterminismError):
+        await _replayer().replay_workflow(_with_engine(f"{RECORDING}_completed", None))
+
+
+def _patch_markers(history: WorkflowHistory) -> list[str]:
+    return [
+        e.marker_recorded_event_attributes.marker_name
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+        and e.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
 
 
 def _with_removed_fields(definition: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +230,7 @@ async def test_this_sessions_histories_replay(
     replayer = _replayer(converter=data_converter(stack))
     for name, case_id in cases.items():
         history = await temporal.get_workflow_handle(workflow_id(case_id)).fetch_history()
+        assert _patch_markers(history) == [], name  # engine 4: the input says what the run does
         await replayer.replay_workflow(history)
         # Recorded histories replay on any machine, so they are kept decrypted: check that form too.
         plain = _decrypted(history.to_json_dict(), _codec(stack))

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 from orchestrator import search_attributes
 from orchestrator.cases import StepStatus, StepView, question_id
 from orchestrator.contracts import (
+    CURRENT_ENGINE,
     Actor,
     AgencyCall,
     AgencyTerms,
@@ -193,6 +194,7 @@ async def case(
         definition=event,
         facts=facts or {},  # type: ignore[arg-type]
         agencies=agencies or {"agency": AgencyTerms(title="The Agency", retry_for_hours=72)},
+        engine=CURRENT_ENGINE,  # as intake starts a case: the replays cover the older revisions
     )
     async with Worker(
         env.client,

@@ -16,8 +16,10 @@ writes the state to the read model with one local activity per wake-up that chan
 
 Versioning policy. Running cases replay this code, so:
 - a change to the commands this workflow issues (activities, timers, local activities, search
-  attribute upserts, their order) goes behind `workflow.patched("<change-id>")`, keeping the old
-  branch, and gets a new recorded history in `tests/histories/` beside the old ones;
+  attribute upserts, their order) keeps the old branch and gets a new recorded history in
+  `tests/histories/` beside the old ones. It goes behind a new engine revision
+  (`CURRENT_ENGINE`, carried in the input: new cases only, no marker, `engine_patches.py`), or
+  behind `workflow.patched("<change-id>")` where running cases must take it too;
 - recorded histories are never re-recorded or deleted; `tests/test_replay.py` replays them all;
 - a rewrite gets a new workflow type, as this one (`LifeEventCase`) replaced `LifeEventWorkflow`,
   whose frozen code stays in `workflows/legacy/` for as long as its histories are kept;
@@ -149,7 +151,7 @@ class LifeEventCase(StepWaits):
     @workflow.run
     async def run(self, input: LifeEventInput) -> CaseState:
         definition = input.definition
-        self._patches.begin()
+        self._patches.begin(input.engine)
         if self._patches.has(QUIET_STEP_STARTS):
             self._book.urgent = False  # the start is written with its first wave's next change
         projector = asyncio.ensure_future(self._project())
