@@ -8,6 +8,7 @@ server is skipped when its address is configured, which is how a real cluster dr
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -26,15 +27,28 @@ from orchestrator.search_attributes import dev_server_args
 log = structlog.get_logger(__name__)
 
 STARTUP_SECONDS = 60.0
-DYNAMIC_CONFIG = {"history.transferProcessorMaxPollRPS": 1000}
-"""The dev server's dynamic config, past its defaults. Each dispatch of a workflow task or an
-activity is a transfer task, which the history service reads back from its database at most
-`transferProcessorMaxPollRPS` times a second: 20 by default, so on a quiet server every dispatch
-waited 30-40 ms (its `task_latency_load` metric, 2026-12-02) and a serial 1 + 7 case, bare Temporal
-or the engine, was mostly those waits. At 1,000 a second the first workflow task is picked up in
-4 ms, not 16-44 (medians), and a serial case takes half as long (`onestop bench`; README, "Measured").
-CPU per case did not move beyond the noise (A/B runs and `make bench`): under load a read takes many
-tasks at once; idle, it reads nothing."""
+DYNAMIC_CONFIG: dict[str, int | bool] = {
+    "history.transferProcessorMaxPollRPS": 1000,
+    "system.forceSearchAttributesCacheRefreshOnRead": False,
+}
+"""The dev server's dynamic config, past its defaults.
+
+- `transferProcessorMaxPollRPS`: each dispatch of a workflow task or an activity is a transfer
+  task, which the history service reads back from its database at most this many times a second:
+  20 by default, so on a quiet server every dispatch waited 30-40 ms (its `task_latency_load`
+  metric, 2026-12-02) and a serial 1 + 7 case, bare Temporal or the engine, was mostly those
+  waits. At 1,000 a second the first workflow task is picked up in 4 ms, not 16-44 (medians), and
+  a serial case takes half as long (`onestop bench`; README, "Measured"). CPU per case did not
+  move beyond the noise: under load a read takes many tasks at once; idle, it reads nothing.
+- `forceSearchAttributesCacheRefreshOnRead`: the dev server turns it on, so that an attribute
+  added at run time is usable at once, and then reads the cluster's metadata (and the namespace)
+  from SQLite every time it checks or maps a search attribute: 9.2 reads per bare Temporal case
+  and 18.2 per OneStop case, which sets two attributes at its start and upserts its status
+  (the server's `persistence_requests` metric over 100 cases of each, 2026-12-03). OneStop's
+  attributes are the server's start-up flags (`dev_server_args`), there before any case; with
+  the cache kept (refreshed every minute, and at once by the server's own attribute changes)
+  neither kind of case reads any. The Temporal server's CPU per case fell by 6% (bare and
+  engine in turns on two servers, 120 cases of each on each)."""
 
 
 JOURNAL_WRITE_ONLY = "transaction_sync=(enabled=false,method=none)"
@@ -53,9 +67,10 @@ brings it back where the machine itself may fail."""
 
 
 def dynamic_config_args() -> list[str]:
+    """Each value as JSON, the form the dev server's flag parses (`false`, not Python's `False`)."""
     args: list[str] = []
     for key, value in DYNAMIC_CONFIG.items():
-        args += ["--dynamic-config-value", f"{key}={value}"]
+        args += ["--dynamic-config-value", f"{key}={json.dumps(value)}"]
     return args
 
 

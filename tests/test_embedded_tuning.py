@@ -8,14 +8,18 @@ from __future__ import annotations
 import mmap
 from pathlib import Path
 
-from orchestrator.embedded import DYNAMIC_CONFIG, EmbeddedServers, tool
+from orchestrator.embedded import DYNAMIC_CONFIG, EmbeddedServers, dynamic_config_args, tool
 
 
 def test_the_sessions_temporal_server_runs_with_the_dynamic_config(servers: EmbeddedServers) -> None:
     temporal = servers.named["temporal"]
     argv = Path(f"/proc/{temporal.pid}/cmdline").read_bytes().decode().split("\0")
     given = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--dynamic-config-value"]
-    assert given == [f"{key}={value}" for key, value in DYNAMIC_CONFIG.items()]
+    assert given == dynamic_config_args()[1::2]
+    assert given == [
+        "history.transferProcessorMaxPollRPS=1000",
+        "system.forceSearchAttributesCacheRefreshOnRead=false",
+    ]
 
 
 def test_the_installed_temporal_binary_knows_every_key() -> None:
