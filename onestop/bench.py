@@ -30,6 +30,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -42,6 +43,7 @@ from activities.in_process import InProcessAgencies
 from onestop.bare_fan_out import STEP_TIMEOUT_SECONDS, BareFanOut, noop
 from onestop.bench_results import BenchResult, Machine, ThroughputRun
 from onestop.process_cpu import CpuSnapshot, rss_mb
+from onestop.server_work import ServerWork
 from onestop.stack import running_stack
 from orchestrator.catalog import AGENCIES_FILE, CatalogSource
 from orchestrator.contracts import CaseState
@@ -95,16 +97,27 @@ Runner = Callable[[], Awaitable[object]]
 """One case of a configuration, from its start to its end."""
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One run of a configuration (`measure`)."""
+
+    rate: float
+    cpu_ms_per_case: dict[str, float]
+    temporal_requests_per_case: float | None = None
+
+
 async def measure(
     run_one: Runner,
     n: int,
     concurrency: int,
     pids: dict[str, int],
     settle_seconds: float,
-) -> tuple[float, dict[str, float]]:
+    server: ServerWork | None = None,
+) -> Sample:
     """Throughput of `n` cases at `concurrency`, and the CPU per case of `pids` (the processes
     reported, by name): over the cases and the server's work they leave, for `settle_seconds`
-    after the last (0 only for a check of the report's shape)."""
+    after the last (0 only for a check of the report's shape). With `server`, the Temporal
+    server's persistence requests per case over the same span."""
     await run_one()  # warm-up
     gate = asyncio.Semaphore(concurrency)
 
@@ -112,12 +125,17 @@ async def measure(
         async with gate:
             await run_one()
 
+    requests = await server.requests() if server else None
     before = CpuSnapshot.take(pids)
     started = time.perf_counter()
     await asyncio.gather(*[gated() for _ in range(n)])
     rate = n / (time.perf_counter() - started)
-    await asyncio.sleep(settle_seconds)
-    return round(rate, 2), before.ms_per_case(CpuSnapshot.take(pids), n)
+    await asyncio.sleep(max(settle_seconds, ServerWork.PUBLISH_SECONDS if server else 0.0))
+    cpu = before.ms_per_case(CpuSnapshot.take(pids), n)
+    work = (
+        ServerWork.per_case(requests, await server.requests(), n) if server and requests is not None else None
+    )
+    return Sample(round(rate, 2), cpu, work)
 
 
 async def measure_serial(runners: dict[str, Runner], runs: int) -> dict[str, float]:
@@ -196,9 +214,11 @@ async def run_bench(
     round, a minute apart at most), not of medians that may come from a fast and a slow minute."""
     machine = Machine.here()  # the code measured is the code at the start
     home = Path(tempfile.mkdtemp(prefix="onestop-bench-"))
-    servers = EmbeddedServers.scratch(home, fsync=settings.embedded_mongodb_fsync)
+    servers = EmbeddedServers.scratch(home, fsync=settings.embedded_mongodb_fsync, metrics=True)
     try:
         await servers.wait_ready()
+        assert servers.temporal_metrics_url is not None
+        server = ServerWork(servers.temporal_metrics_url)
         temporal, mongodb = (p.pid for p in servers.processes)
         pids = {"temporal": temporal, "mongodb": mongodb, "worker": os.getpid()}
         write_catalog(home / "catalog", settings.catalog_path, k)
@@ -224,16 +244,18 @@ async def run_bench(
                 ),
                 "engine, HTTP sims": await stack.enter_async_context(_engine(client, settings, None)),
             }
-            samples: dict[str, list[tuple[float, dict[str, float]]]] = {name: [] for name in runners}
+            samples: dict[str, list[Sample]] = {name: [] for name in runners}
             for round_ in range(rounds):
                 for name in _in_turn(list(runners), round_):
-                    samples[name].append(await measure(runners[name], n, concurrency, pids, settle_seconds))
+                    samples[name].append(
+                        await measure(runners[name], n, concurrency, pids, settle_seconds, server)
+                    )
             # Last: the timers its cases leave would be charged to no run's CPU.
             serial = await measure_serial(runners, SERIAL_RUNS * rounds)
             rss = rss_mb(os.getpid())
         results = [_median(name, runs, serial[name]) for name, runs in samples.items()]
         bare = results[0]
-        bare_rates = [rate for rate, _ in samples[bare.name]]
+        bare_rates = [sample.rate for sample in samples[bare.name]]
         return ThroughputRun(
             machine=machine,
             cases=n,
@@ -244,7 +266,7 @@ async def run_bench(
             throughput_ratio={
                 r.name: round(
                     statistics.median(
-                        rate / b for (rate, _), b in zip(samples[r.name], bare_rates, strict=True)
+                        sample.rate / b for sample, b in zip(samples[r.name], bare_rates, strict=True)
                     ),
                     3,
                 )
@@ -265,14 +287,18 @@ def _in_turn(names: list[str], round_: int) -> list[str]:
     return names[start:] + names[:start]
 
 
-def _median(name: str, runs: list[tuple[float, dict[str, float]]], serial_ms: float) -> BenchResult:
-    """A configuration's median throughput and CPU per process over its rounds."""
-    processes = runs[0][1]
+def _median(name: str, runs: list[Sample], serial_ms: float) -> BenchResult:
+    """A configuration's median throughput, CPU per process and server requests over its rounds."""
+    processes = runs[0].cpu_ms_per_case
+    requests = [r.temporal_requests_per_case for r in runs if r.temporal_requests_per_case is not None]
     return BenchResult(
         name=name,
-        workflows_per_s=round(statistics.median(rate for rate, _ in runs), 2),
+        workflows_per_s=round(statistics.median(r.rate for r in runs), 2),
         serial_ms=serial_ms,
-        cpu_ms_per_case={p: round(statistics.median(cpu[p] for _, cpu in runs), 1) for p in processes},
+        cpu_ms_per_case={
+            p: round(statistics.median(r.cpu_ms_per_case[p] for r in runs), 1) for p in processes
+        },
+        temporal_requests_per_case=round(statistics.median(requests), 1) if requests else None,
     )
 
 
@@ -289,6 +315,11 @@ def report(run: ThroughputRun) -> str:
     for r in run.results:
         cpu = ", ".join(f"{p} {ms:.1f}" for p, ms in r.cpu_ms_per_case.items())
         lines.append(f"{r.name:>20}: CPU ms per case: {cpu}")
+    for r in run.results:
+        if r.temporal_requests_per_case is not None:
+            lines.append(
+                f"{r.name:>20}: Temporal persistence requests per case: {r.temporal_requests_per_case:.1f}"
+            )
     lines.append(f"{'':>20}  worker RSS {run.worker_rss_mb:.0f} MB on {run.machine.cores} cores")
     lines.append(run.model_dump_json())
     return "\n".join(lines)

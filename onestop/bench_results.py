@@ -43,6 +43,11 @@ class BenchResult(BaseModel):
         default_factory=dict,
         description="per process over the run and the server's work it left, and their sum",
     )
+    temporal_requests_per_case: float | None = Field(
+        default=None,
+        description="the Temporal server's persistence requests per case (a count: the same at"
+        " any machine speed), over the same span as the CPU",
+    )
 
 
 class ThroughputRun(BaseModel):

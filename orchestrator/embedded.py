@@ -107,13 +107,19 @@ class EmbeddedServers:
     mongodb_nice: int = 0
     """The same for the MongoDB-wire server: for one that only background parts use (the
     simulated agencies' registry); OneStop's own serves the API and stays at 0."""
+    temporal_metrics_port: int | None = None
+    """Where the Temporal server serves its Prometheus metrics, if anywhere (the benchmark counts
+    its persistence requests: `onestop.server_work`)."""
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     named: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @classmethod
-    def scratch(cls, home: Path, *, fsync: bool = False, temporal_nice: int = 0) -> EmbeddedServers:
-        """Both servers, headless, on free ports: for test sessions and benchmarks."""
+    def scratch(
+        cls, home: Path, *, fsync: bool = False, temporal_nice: int = 0, metrics: bool = False
+    ) -> EmbeddedServers:
+        """Both servers, headless, on free ports: for test sessions and benchmarks (`metrics`:
+        the Temporal server's metrics too, on a free port)."""
         servers = cls(
             home=home,
             temporal_port=free_port(),
@@ -121,6 +127,7 @@ class EmbeddedServers:
             mongodb_port=free_port(),
             fsync=fsync,
             temporal_nice=temporal_nice,
+            temporal_metrics_port=free_port() if metrics else None,
         )
         servers.start_temporal()
         servers.start_mongodb()
@@ -147,6 +154,12 @@ class EmbeddedServers:
         return f"127.0.0.1:{self.temporal_port}"
 
     @property
+    def temporal_metrics_url(self) -> str | None:
+        if self.temporal_metrics_port is None:
+            return None
+        return f"http://127.0.0.1:{self.temporal_metrics_port}/metrics"
+
+    @property
     def mongodb_url(self) -> str:
         return local_mongodb_url(self.mongodb_port)
 
@@ -171,6 +184,8 @@ class EmbeddedServers:
             *dev_server_args(),
             *dynamic_config_args(),
         ]
+        if self.temporal_metrics_port is not None:
+            args += ["--metrics-port", str(self.temporal_metrics_port)]
         if self.temporal_ui_port is None:
             args.append("--headless")
         else:
