@@ -125,16 +125,19 @@ async def measure(
         async with gate:
             await run_one()
 
-    requests = await server.requests() if server else None
+    requests: dict[str, float] | None = None
+    if server is not None:
+        await asyncio.sleep(ServerWork.PUBLISH_SECONDS)  # the warm-up's requests on the endpoint
+        requests = await server.requests()
     before = CpuSnapshot.take(pids)
     started = time.perf_counter()
     await asyncio.gather(*[gated() for _ in range(n)])
     rate = n / (time.perf_counter() - started)
-    await asyncio.sleep(max(settle_seconds, ServerWork.PUBLISH_SECONDS if server else 0.0))
+    await asyncio.sleep(settle_seconds if server is None else max(settle_seconds, ServerWork.PUBLISH_SECONDS))
     cpu = before.ms_per_case(CpuSnapshot.take(pids), n)
-    work = (
-        ServerWork.per_case(requests, await server.requests(), n) if server and requests is not None else None
-    )
+    work: float | None = None
+    if server is not None and requests is not None:
+        work = ServerWork.per_case(requests, await server.requests(), n)
     return Sample(round(rate, 2), cpu, work)
 
 
@@ -217,7 +220,8 @@ async def run_bench(
     servers = EmbeddedServers.scratch(home, fsync=settings.embedded_mongodb_fsync, metrics=True)
     try:
         await servers.wait_ready()
-        assert servers.temporal_metrics_url is not None
+        if servers.temporal_metrics_url is None:
+            raise RuntimeError("the benchmark's Temporal server was started without its metrics")
         server = ServerWork(servers.temporal_metrics_url)
         temporal, mongodb = (p.pid for p in servers.processes)
         pids = {"temporal": temporal, "mongodb": mongodb, "worker": os.getpid()}

@@ -42,13 +42,14 @@ DYNAMIC_CONFIG: dict[str, int | bool] = {
   move beyond the noise: under load a read takes many tasks at once; idle, it reads nothing.
 - `forceSearchAttributesCacheRefreshOnRead`: the dev server turns it on, so that an attribute
   added at run time is usable at once, and then reads the cluster's metadata (and the namespace)
-  from SQLite every time it checks or maps a search attribute: 9.2 reads per bare Temporal case
-  and 18.2 per OneStop case, which sets two attributes at its start and upserts its status
-  (the server's `persistence_requests` metric over 100 cases of each, 2026-12-03). OneStop's
-  attributes are the server's start-up flags (`dev_server_args`), there before any case; with
-  the cache kept (refreshed every minute, and at once by the server's own attribute changes)
-  neither kind of case reads any. The Temporal server's CPU per case fell by 6% (bare and
-  engine in turns on two servers, 120 cases of each on each)."""
+  from SQLite every time it checks or maps a search attribute: 10.4 reads per bare Temporal case
+  and 19.2 per OneStop case, which sets two attributes at its start and upserts its status
+  (the server's `persistence_requests` over 100 cases of each, 2026-12-03; `onestop bench`
+  counts them now). OneStop's attributes are the server's start-up flags (`dev_server_args`),
+  there before any case; with the cache kept neither kind of case reads any, and an attribute
+  `register` adds to a fresh namespace is still listed at once (`tests/test_search_attributes.py`).
+  The Temporal server's CPU per case fell by 4-6% (bare and engine in turns on two servers,
+  30 and 40 turns of 10 cases of each on each)."""
 
 
 JOURNAL_WRITE_ONLY = "transaction_sync=(enabled=false,method=none)"

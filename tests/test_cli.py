@@ -127,7 +127,7 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
         assert set(r["cpu_ms_per_case"]) == {"temporal", "mongodb", "worker", "all"}
         assert r["cpu_ms_per_case"]["worker"] > 0
         # A 1 + 7 case is at least its start and an update of its run per call.
-        assert r["temporal_requests_per_case"] >= 10
+        assert r["temporal_requests_per_case"] is not None and r["temporal_requests_per_case"] >= 10
     assert "Temporal persistence requests per case" in result.stdout
     assert (
         set(kept["throughput_ratio"])
