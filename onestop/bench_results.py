@@ -45,8 +45,9 @@ class BenchResult(BaseModel):
     )
     temporal_requests_per_case: float | None = Field(
         default=None,
-        description="the Temporal server's persistence requests per case (a count: the same at"
-        " any machine speed), over the same span as the CPU",
+        description="the Temporal server's persistence requests per case, over the same span as"
+        " the CPU: a count, which a slow minute does not inflate as it does CPU (about ±2 a case"
+        " from run to run)",
     )
 
 
