@@ -45,6 +45,7 @@ from onestop.bench_results import BenchResult, Machine, ThroughputRun
 from onestop.process_cpu import CpuSnapshot, rss_mb
 from onestop.server_work import ServerWork
 from onestop.stack import running_stack
+from onestop.startup_heap import startup_heap_frozen
 from orchestrator.catalog import AGENCIES_FILE, CatalogSource
 from orchestrator.contracts import CaseState
 from orchestrator.definition import LifeEventDefinition, StepDefinition
@@ -249,6 +250,7 @@ async def run_bench(
                 "engine, HTTP sims": await stack.enter_async_context(_engine(client, settings, None)),
             }
             samples: dict[str, list[Sample]] = {name: [] for name in runners}
+            stack.enter_context(startup_heap_frozen())  # as `onestop worker` runs (`startup_heap`)
             for round_ in range(rounds):
                 for name in _in_turn(list(runners), round_):
                     samples[name].append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from onestop.startup_heap import freeze_startup_heap
+from onestop.startup_heap import freeze_startup_heap, startup_heap_frozen
 
 
 def test_startup_objects_are_frozen_and_later_garbage_is_still_collected() -> None:
@@ -17,3 +17,9 @@ def test_startup_objects_are_frozen_and_later_garbage_is_still_collected() -> No
         assert gc.collect() >= 1  # what is made after the freeze is collected as before
     finally:
         gc.unfreeze()
+
+
+def test_a_frozen_block_thaws_the_heap_when_it_ends() -> None:
+    with startup_heap_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0  # the process that called the benchmark scans its heap again
