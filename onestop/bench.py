@@ -104,7 +104,7 @@ class Sample:
 
     rate: float
     cpu_ms_per_case: dict[str, float]
-    temporal_requests_per_case: float | None = None
+    temporal_requests_per_case: float
 
 
 async def measure(
@@ -113,12 +113,12 @@ async def measure(
     concurrency: int,
     pids: dict[str, int],
     settle_seconds: float,
-    server: ServerWork | None = None,
+    server: ServerWork,
 ) -> Sample:
     """Throughput of `n` cases at `concurrency`, and the CPU per case of `pids` (the processes
     reported, by name): over the cases and the server's work they leave, for `settle_seconds`
-    after the last (0 only for a check of the report's shape). With `server`, the Temporal
-    server's persistence requests per case over the same span."""
+    after the last (0 only for a check of the report's shape; the count waits for the server's
+    counters at least). The Temporal `server`'s persistence requests per case over the same span."""
     await run_one()  # warm-up
     gate = asyncio.Semaphore(concurrency)
 
@@ -126,19 +126,15 @@ async def measure(
         async with gate:
             await run_one()
 
-    requests: dict[str, float] | None = None
-    if server is not None:
-        await asyncio.sleep(ServerWork.PUBLISH_SECONDS)  # the warm-up's requests on the endpoint
-        requests = await server.requests()
+    await asyncio.sleep(ServerWork.PUBLISH_SECONDS)  # the warm-up's requests on the endpoint
+    requests = await server.requests()
     before = CpuSnapshot.take(pids)
     started = time.perf_counter()
     await asyncio.gather(*[gated() for _ in range(n)])
     rate = n / (time.perf_counter() - started)
-    await asyncio.sleep(settle_seconds if server is None else max(settle_seconds, ServerWork.PUBLISH_SECONDS))
+    await asyncio.sleep(max(settle_seconds, ServerWork.PUBLISH_SECONDS))
     cpu = before.ms_per_case(CpuSnapshot.take(pids), n)
-    work: float | None = None
-    if server is not None and requests is not None:
-        work = ServerWork.per_case(requests, await server.requests(), n)
+    work = ServerWork.per_case(requests, await server.requests(), n)
     return Sample(round(rate, 2), cpu, work)
 
 
@@ -296,7 +292,6 @@ def _in_turn(names: list[str], round_: int) -> list[str]:
 def _median(name: str, runs: list[Sample], serial_ms: float) -> BenchResult:
     """A configuration's median throughput, CPU per process and server requests over its rounds."""
     processes = runs[0].cpu_ms_per_case
-    requests = [r.temporal_requests_per_case for r in runs if r.temporal_requests_per_case is not None]
     return BenchResult(
         name=name,
         workflows_per_s=round(statistics.median(r.rate for r in runs), 2),
@@ -304,7 +299,7 @@ def _median(name: str, runs: list[Sample], serial_ms: float) -> BenchResult:
         cpu_ms_per_case={
             p: round(statistics.median(r.cpu_ms_per_case[p] for r in runs), 1) for p in processes
         },
-        temporal_requests_per_case=round(statistics.median(requests), 1) if requests else None,
+        temporal_requests_per_case=round(statistics.median(r.temporal_requests_per_case for r in runs), 1),
     )
 
 
