@@ -29,3 +29,19 @@ class BareFanOut:
         await workflow.execute_activity(noop, "first", start_to_close_timeout=timeout)
         calls = [workflow.execute_activity(noop, f"s{i}", start_to_close_timeout=timeout) for i in range(k)]
         return len(await asyncio.gather(*calls)) + 1
+
+
+@workflow.defn(name="BareLocalFanOut")
+class BareLocalFanOut:
+    """The same fan-out with local activities, as the engine makes its calls on the case's own
+    queue (`workflows.agency_calls.attempt`): beside bare Temporal's ordinary activities, the row
+    that tells the engine's own cost from what local calls save the server."""
+
+    @workflow.run
+    async def run(self, k: int) -> int:
+        timeout = timedelta(seconds=STEP_TIMEOUT_SECONDS)
+        await workflow.execute_local_activity(noop, "first", start_to_close_timeout=timeout)
+        calls = [
+            workflow.execute_local_activity(noop, f"s{i}", start_to_close_timeout=timeout) for i in range(k)
+        ]
+        return len(await asyncio.gather(*calls)) + 1

@@ -2,7 +2,9 @@
 
 All runs share one fresh embedded Temporal dev server (SQLite in WAL mode, as `make run`) and
 one SecantusDB server, each with one in-process worker. Bare Temporal runs one no-op activity
-then K in parallel. The engine runs a life event of the same shape with everything a case pays
+then K in parallel, and again with local activities (the engine's calls on a case's own queue
+start local: `workflows.agency_calls`), a reference row beside the targets, which are against
+the first. The engine runs a life event of the same shape with everything a case pays
 for: the case record and personal data written at intake, one read-model update per step and
 the final outcome, twice: with in-process agencies (the engine's own cost) and with the HTTP
 agency simulators (the whole product on one machine, agencies included).
@@ -40,7 +42,7 @@ from temporalio.worker import Worker
 
 from activities.agency_client import AgencyPort
 from activities.in_process import InProcessAgencies
-from onestop.bare_fan_out import STEP_TIMEOUT_SECONDS, BareFanOut, noop
+from onestop.bare_fan_out import STEP_TIMEOUT_SECONDS, BareFanOut, BareLocalFanOut, noop
 from onestop.bench_results import BenchResult, Machine, ThroughputRun
 from onestop.process_cpu import CpuSnapshot, rss_mb
 from onestop.server_work import ServerWork
@@ -69,6 +71,10 @@ FAN_OUT = [
 SERIAL_RUNS = 20
 """Serial turns per round (`measure_serial`), taken after all of them."""
 FAN_OUT_TYPE = "bench_fan_out"
+LOCAL_BARE = "bare, local acts"
+"""The row of bare Temporal with local activities: a reference beside the targets, which are
+against bare Temporal's ordinary activities (the first row)."""
+ENGINE = "engine, in-process"
 # The longest server-side timer a run's calls leave (a step's attempt timeout, which bare
 # Temporal's activities use too), and a margin for the server to work through them.
 DEFERRED_SECONDS = STEP_TIMEOUT_SECONDS + 3
@@ -155,17 +161,17 @@ async def measure_serial(runners: dict[str, Runner], runs: int) -> dict[str, flo
 
 
 @asynccontextmanager
-async def _bare(client: Client, k: int) -> AsyncIterator[Runner]:
+async def _bare(client: Client, k: int, local: bool = False) -> AsyncIterator[Runner]:
+    """Bare Temporal's fan-out; `local`: with local activities (`BareLocalFanOut`)."""
     queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
-    async with Worker(client, task_queue=queue, workflows=[BareFanOut], activities=[noop]):
+    fan_out = BareLocalFanOut if local else BareFanOut
+    async with Worker(client, task_queue=queue, workflows=[fan_out], activities=[noop]):
 
         async def one() -> None:
             # Waited for by its id alone, as the engine's case is (intake starts it and answers
             # with the case): the server then looks up the current run, one read per case that
             # a wait with the run's id skips (`persistence_requests`, 2026-12-03).
-            started = await client.start_workflow(
-                BareFanOut.run, k, id=f"bare-{uuid.uuid4()}", task_queue=queue
-            )
+            started = await client.start_workflow(fan_out.run, k, id=f"bare-{uuid.uuid4()}", task_queue=queue)
             await client.get_workflow_handle(started.id, result_type=int).result()
 
         yield one
@@ -240,9 +246,8 @@ async def run_bench(
             await stack.enter_async_context(running_stack(settings, api=False, worker=False))
             runners = {
                 "bare Temporal": await stack.enter_async_context(_bare(plain, k)),
-                "engine, in-process": await stack.enter_async_context(
-                    _engine(client, settings, InProcessAgencies())
-                ),
+                LOCAL_BARE: await stack.enter_async_context(_bare(plain, k, local=True)),
+                ENGINE: await stack.enter_async_context(_engine(client, settings, InProcessAgencies())),
                 "engine, HTTP sims": await stack.enter_async_context(_engine(client, settings, None)),
             }
             samples: dict[str, list[Sample]] = {name: [] for name in runners}
@@ -321,6 +326,12 @@ def report(run: ThroughputRun) -> str:
             lines.append(
                 f"{r.name:>20}: Temporal persistence requests per case: {r.temporal_requests_per_case:.1f}"
             )
+    local = run.throughput_ratio.get(LOCAL_BARE)
+    if local and ENGINE in run.throughput_ratio:
+        lines.append(
+            f"{ENGINE:>20}: {run.throughput_ratio[ENGINE] / local:.2f}x the throughput of bare Temporal"
+            " with local activities, as the engine's calls are"
+        )
     lines.append(f"{'':>20}  worker RSS {run.worker_rss_mb:.0f} MB on {run.machine.cores} cores")
     lines.append(run.model_dump_json())
     return "\n".join(lines)

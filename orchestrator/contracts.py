@@ -71,6 +71,21 @@ def step_key(case_id: str, step_id: str, round_: int = 0) -> str:
     return f"{case_id}:{step_id}" + (f":r{round_}" if round_ else "")
 
 
+def local_call_id(activity: str, position: int, nonce: str) -> str:
+    """A local call's activity id: the activity, then its step's position in the case's
+    definition (a position, not the step's name: activity ids are not encrypted, and a step's
+    name tells facts), then a nonce."""
+    return f"{activity}:{position}:{nonce}"
+
+
+def local_call_position(activity_id: str) -> int | None:
+    """The step position in a local call's activity id (None: not one of `local_call_id`'s)."""
+    parts = activity_id.split(":")
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
 class AgencyCall(BaseModel):
     """One attempt at a step's agency action; the activity loads `inputs` from the case data."""
 

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         default=200,
         ge=1,
         le=10_000,
-        description="activities (agency calls, projections) one worker runs at once",
+        description="activities (agency calls, projections) one worker runs at once, as many local ones",
     )
     worker_sandbox: bool = Field(
         default=False,

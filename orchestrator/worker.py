@@ -135,6 +135,8 @@ def build_worker(
         ],
         max_concurrent_workflow_tasks=capacity.max_concurrent_workflow_tasks,
         max_concurrent_activities=capacity.max_concurrent_activities,
+        # Agency calls start as local activities (`workflows.agency_calls.attempt`): as many slots.
+        max_concurrent_local_activities=capacity.max_concurrent_activities,
         max_cached_workflows=capacity.max_cached_workflows,
     )
 

@@ -115,6 +115,7 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert [r["name"] for r in summary["results"]] == [
         "bare Temporal",
+        "bare, local acts",
         "engine, in-process",
         "engine, HTTP sims",
     ]
@@ -126,13 +127,13 @@ def test_bench_runs_and_prints_ratios(tmp_path: Path) -> None:
     for r in kept["results"]:
         assert set(r["cpu_ms_per_case"]) == {"temporal", "mongodb", "worker", "all"}
         assert r["cpu_ms_per_case"]["worker"] > 0
-        # A 1 + 7 case is at least its start and an update of its run per call.
-        assert r["temporal_requests_per_case"] is not None and r["temporal_requests_per_case"] >= 10
+        # A case is at least its start, a workflow task and its end (local calls cost no more).
+        assert r["temporal_requests_per_case"] is not None and r["temporal_requests_per_case"] >= 3
     assert "Temporal persistence requests per case" in result.stdout
     assert (
         set(kept["throughput_ratio"])
         == set(kept["serial_ratio"])
-        == {"engine, in-process", "engine, HTTP sims"}
+        == {"bare, local acts", "engine, in-process", "engine, HTTP sims"}
     )
     assert kept["worker_rss_mb"] > 0
 

@@ -89,7 +89,9 @@ async def test_killed_worker_case_completes_without_duplicates(
     own = make_settings(
         servers, task_queue=queue, jwt_secret=stack.jwt_secret, agency_base_url=stack.agency_base_url
     )
-    await watcher.fault(agency="residence_registry", subject=citizen, kind="delay", delay_seconds=3, times=1)
+    # Twice: the call's local activity gives up after `LOCAL_CALL_SECONDS`, and the kill must land
+    # in the server activity it moves to (a killed local one leaves no running activity to see).
+    await watcher.fault(agency="residence_registry", subject=citizen, kind="delay", delay_seconds=3, times=2)
     async with (
         serving(create_app(own), own.api_host, own.api_port, "crash-api", own.http_keep_alive_seconds),
         httpx.AsyncClient(base_url=f"http://{own.api_host}:{own.api_port}", timeout=30) as api,

@@ -3,9 +3,10 @@
 Each `workflow.patched` id records a marker, and the SDK upserts `TemporalChangeVersion` with it:
 a marker and a visibility write in Temporal for every case. Since engine 4 a new case carries its
 engine revision in its input (`LifeEventInput.engine`, set by intake), recorded in its first
-event like the definition it is pinned to, so it needs no marker: engine 4 is every change below,
-`engine-3` included, and records none. The marker cost a 1 + 7 fan-out case 8.5 ms of its serial
-latency, 8% of bare Temporal's (the median of ten paired measurements of 40 turns each, in which
+event like the definition it is pinned to, so it needs no marker: engine 4 is every change below
+but the first, `engine-3` included, and records none of them. The first, `local-calls`, came
+after and is a marker again (its docstring says why). A marker cost a 1 + 7 fan-out case 8.5 ms
+of its serial latency, 8% of bare Temporal's (the median of ten paired measurements of 40 turns each, in which
 engine 4 was faster nine times; 2026-12-03, README "Measured").
 
 A run started before (engine 0 in its input) decides as it always did: `engine-3` alone stands
@@ -19,6 +20,10 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+LOCAL_CALLS = "local-calls"
+"""Patch: a call on the case's own queue starts as a local activity (`agency_calls.attempt`). A
+marker, not the input's revision: a worker of the release before, which would run the same input
+with server activities, records none, so a run it started keeps them wherever it goes next."""
 ENGINE_3 = "engine-3"
 """Patch: everything `engine-2` stands for, plus quiet waves: a step's success is routine whenever
 the next wave's steps are at their agencies as it is written, not only while its own wave runs.
@@ -50,12 +55,14 @@ class EnginePatches:
     def __init__(self) -> None:
         self._engine_3 = False
         self._engine_2 = False
+        self._local_calls = False
 
     def begin(self, engine: int) -> None:
         """First thing in `run`, before any command, with the input's engine revision: where a
         run of engine 0 records its one marker (an older run replays `engine-2` here, or neither).
 
-        A run of engine 4 records nothing. Replaying, it consults `engine-3` all the same: a
+        A run of engine 4 records `local-calls` alone (every run consults it: one started before
+        has none, and keeps its server activities). Replaying, it consults `engine-3` all the same: a
         worker of the release before, which ignores the input's revision, may have run its first
         task and recorded that marker, and a marker the code does not consult fails the replay
         (the SDK's nondeterminism check). Replaying a run without it, the call finds nothing and
@@ -67,6 +74,7 @@ class EnginePatches:
         else:
             self._engine_3 = workflow.patched(ENGINE_3)
         self._engine_2 = self._engine_3 or workflow.patched(ENGINE_2)
+        self._local_calls = workflow.patched(LOCAL_CALLS)
 
     def has(self, patch_id: str) -> bool:
         """An older change: implied by `engine-2`, else as the run recorded it (at this point)."""
@@ -79,3 +87,7 @@ class EnginePatches:
     @property
     def quiet_waves(self) -> bool:
         return self._engine_3
+
+    @property
+    def local_calls(self) -> bool:
+        return self._local_calls

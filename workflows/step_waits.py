@@ -89,7 +89,15 @@ class StepWaits:
             try:
                 own_id = self._patches.has(STEP_ACTIVITY_IDS)
                 result = await attempt(
-                    activity, request, step, title, task_queue=queue, calls=self._calls, own_id=own_id
+                    activity,
+                    request,
+                    step,
+                    title,
+                    task_queue=queue,
+                    calls=self._calls,
+                    own_id=own_id,
+                    local=self._patches.local_calls,
+                    position=[s.id for s in input.definition.steps].index(step.id),
                 )
             except ActivityError as exc:
                 failure = classify(exc)
