@@ -79,11 +79,11 @@ def classify(exc: ActivityError) -> Failure:
 
 LOCAL_CALL_SECONDS = 2.0
 """How long a call on the case's own queue runs as a local activity, in the worker that holds the
-case, before it moves to the Temporal server as an ordinary activity (the same idempotency key, so
+case (counted from when it is scheduled, a wait for a local slot included), before it moves to the Temporal server as an ordinary activity (the same idempotency key, so
 an agency that did act meanwhile acts once). Local, a call costs the server nothing: no activity
 task to store, match, poll, start and complete. An engine case then needed 24-26 ms of the Temporal
 server's CPU instead of 78, and the engine ran at 1.45-1.5x bare Temporal's throughput instead of
-0.89x (two paired rounds of 200 cases, 2026-12-03; README, "Measured"). The bound is what a
+0.89x (two paired rounds of 200 cases, 2026-12-03; `make bench`: 1.57-1.79x, README "Measured"). The bound is what a
 command waits at most: while a local activity runs, the case's workflow task stays open and an
 update, a signal or a query is handed to the workflow only when it ends (an update waited out a
 12 s local activity in full; a server activity delays nothing)."""
@@ -117,7 +117,9 @@ async def attempt(
                 activity,
                 request,
                 result_type=StepResult,
-                start_to_close_timeout=timedelta(seconds=bound),
+                # From when it is scheduled: a call queued for the worker's local slots counts
+                # too, so a busy worker moves calls to the server instead of holding commands.
+                schedule_to_close_timeout=timedelta(seconds=bound),
                 retry_policy=_ONE_ATTEMPT,
                 summary=summary,
                 activity_id=local_call_id(activity, position, workflow.uuid4().hex[:8]),
