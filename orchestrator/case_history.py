@@ -69,12 +69,16 @@ class CaseHistory:
         updates: list[str] = []
         for event in history.events:
             kind = event.event_type
-            if kind == _E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and event.event_id in calls:
+            if event.event_id in calls:  # a scheduled call, or a local call's marker
                 call = calls[event.event_id]
                 row = by_step.setdefault(
                     (call.step, call.activity), ActivitySummary(step=call.step, activity=call.activity)
                 )
                 row.scheduled += 1
+                if call.local_outcome is not None:
+                    setattr(row, call.local_outcome, getattr(row, call.local_outcome) + 1)
+                if call.local_failure is not None:
+                    row.last_failure = call.local_failure
             elif kind == _E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 _row(
                     by_step,
@@ -94,16 +98,6 @@ class CaseHistory:
                     event.activity_task_timed_out_event_attributes.scheduled_event_id,
                     "timed_out",
                 )
-            elif kind == _E.EVENT_TYPE_MARKER_RECORDED and event.event_id in calls:
-                call = calls[event.event_id]
-                row = by_step.setdefault(
-                    (call.step, call.activity), ActivitySummary(step=call.step, activity=call.activity)
-                )
-                row.scheduled += 1
-                if call.local_outcome is not None:
-                    setattr(row, call.local_outcome, getattr(row, call.local_outcome) + 1)
-                if call.local_failure is not None:
-                    row.last_failure = call.local_failure
             elif kind == _E.EVENT_TYPE_TIMER_STARTED:
                 timers += 1
             elif kind == _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
@@ -129,8 +123,9 @@ class CaseHistory:
     async def reset_to_before(self, case_id: str, step_id: str, reason: str) -> str:
         """Reset the current run to just before the step first called its agency: the workflow
         task that scheduled that call (or ran it, a local call, with whatever else that task did:
-        agencies answer a repeated key as the first time) runs again on today's code. Commands people sent after
-        that point (answers, decisions, cancels) are re-applied by Temporal, as by default.
+        agencies answer a repeated key as the first time) runs again on today's code. Commands
+        people sent after that point (answers, decisions, cancels) are re-applied by Temporal, as
+        by default.
         Returns the new run's id; the same request on the same run is the same reset."""
         run_id, _, history = await self.load(case_id)
         first = next(

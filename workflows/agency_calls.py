@@ -79,14 +79,15 @@ def classify(exc: ActivityError) -> Failure:
 
 LOCAL_CALL_SECONDS = 2.0
 """How long a call on the case's own queue runs as a local activity, in the worker that holds the
-case (counted from when it is scheduled, a wait for a local slot included), before it moves to the Temporal server as an ordinary activity (the same idempotency key, so
-an agency that did act meanwhile acts once). Local, a call costs the server nothing: no activity
-task to store, match, poll, start and complete. An engine case then needed 24-26 ms of the Temporal
-server's CPU instead of 78, and the engine ran at 1.45-1.5x bare Temporal's throughput instead of
-0.89x (two paired rounds of 200 cases, 2026-12-03; `make bench`: 1.57-1.79x, README "Measured"). The bound is what a
-command waits at most: while a local activity runs, the case's workflow task stays open and an
-update, a signal or a query is handed to the workflow only when it ends (an update waited out a
-12 s local activity in full; a server activity delays nothing)."""
+case (counted from when it is scheduled, a wait for a local slot included), before it moves to
+the Temporal server as an ordinary activity (the same idempotency key, so an agency that did act
+meanwhile acts once). Local, a call costs the server nothing: no activity task to store, match,
+poll, start and complete. An engine case then needed 24-26 ms of the Temporal server's CPU
+instead of 78, and the engine ran at 1.45-1.5x bare Temporal's throughput instead of 0.89x (two
+paired rounds of 200 cases, 2026-12-03; `make bench`: 1.57-1.79x, README "Measured"). The bound
+is what a command waits at most: while a local activity runs, the case's workflow task stays open
+and an update, a signal or a query is handed to the workflow only when it ends (an update waited
+out a 12 s local activity in full; a server activity delays nothing)."""
 
 
 async def attempt(

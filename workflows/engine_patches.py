@@ -6,8 +6,8 @@ engine revision in its input (`LifeEventInput.engine`, set by intake), recorded 
 event like the definition it is pinned to, so it needs no marker: engine 4 is every change below
 but the first, `engine-3` included, and records none of them. The first, `local-calls`, came
 after and is a marker again (its docstring says why). A marker cost a 1 + 7 fan-out case 8.5 ms
-of its serial latency, 8% of bare Temporal's (the median of ten paired measurements of 40 turns each, in which
-engine 4 was faster nine times; 2026-12-03, README "Measured").
+of its serial latency, 8% of bare Temporal's (the median of ten paired measurements of 40 turns
+each, in which engine 4 was faster nine times; 2026-12-03, README "Measured").
 
 A run started before (engine 0 in its input) decides as it always did: `engine-3` alone stands
 for every change before it (`engine-2` and the ids it stood for) and adds quiet waves; a run
